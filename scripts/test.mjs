@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// `npm test`: build, typecheck, lint, every vitest suite (unit + lab), the Playwright e2e suite, and a check that
+// no lab namespace leaked. Runs every step even after a failure, then prints one closing line
+// "N passed, N failed" and exits non-zero on any failure.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'test-results');
+mkdirSync(out, { recursive: true });
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: '0' };
+
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+function run(name, cmd, args, countsFrom) {
+  console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, env, stdio: 'inherit' });
+  const ok = r.status === 0;
+  const counts = countsFrom?.();
+  if (counts) {
+    passed += counts.passed;
+    failed += counts.failed;
+    if (!ok && counts.failed === 0) {
+      failed += 1;
+      failures.push(`${name} (exited ${r.status ?? r.signal})`);
+    } else if (counts.failed > 0) failures.push(`${name} (${counts.failed} failed)`);
+  } else if (ok) passed += 1;
+  else {
+    failed += 1;
+    failures.push(`${name} (exited ${r.status ?? r.signal})`);
+  }
+  return ok;
+}
+
+function vitestCounts(file) {
+  return () => {
+    if (!existsSync(file)) return null;
+    const j = JSON.parse(readFileSync(file, 'utf8'));
+    return { passed: j.numPassedTests ?? 0, failed: (j.numFailedTests ?? 0) + (j.numFailedTestSuites ?? 0) };
+  };
+}
+
+function playwrightCounts(file) {
+  return () => {
+    if (!existsSync(file)) return null;
+    const s = JSON.parse(readFileSync(file, 'utf8')).stats ?? {};
+    return { passed: (s.expected ?? 0) + (s.flaky ?? 0), failed: (s.unexpected ?? 0) };
+  };
+}
+
+const npx = 'npx';
+const built = run('build', npx, ['turbo', 'run', 'build', '--output-logs=errors-only']);
+run('typecheck', npx, ['turbo', 'run', 'typecheck', '--output-logs=errors-only']);
+run('lint', npx, ['eslint', '--max-warnings', '0', '.']);
+
+const vitestJson = path.join(out, 'vitest.json');
+run('vitest (unit + lab)', npx, ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`], vitestCounts(vitestJson));
+
+if (existsSync(path.join(root, 'e2e', 'playwright.config.ts'))) {
+  if (!built) {
+    failed += 1;
+    failures.push('e2e (not run: the build failed)');
+  } else {
+    const pwJson = path.join(out, 'playwright.json');
+    env.PLAYWRIGHT_JSON_OUTPUT_NAME = pwJson;
+    run('e2e (Playwright, Debian chromium)', npx, ['playwright', 'test', '-c', 'e2e/playwright.config.ts', '--reporter=list,json'], playwrightCounts(pwJson));
+  }
+}
+
+// Labs must leave nothing behind (DESIGN.md "Labs").
+const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+const leaked = (ns.stdout ?? '').split('\n').map((l) => l.split(' ')[0]).filter((n) => n && n.startsWith('pb'));
+console.log(`\n=== lab leak check: ${leaked.length === 0 ? 'no namespace left behind' : `LEAKED ${leaked.join(' ')}`}`);
+if (leaked.length === 0) passed += 1;
+else {
+  failed += 1;
+  failures.push(`lab leak check (${leaked.join(' ')})`);
+}
+
+if (failures.length) console.log(`\nFailed: ${failures.join('; ')}`);
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
