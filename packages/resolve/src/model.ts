@@ -1,0 +1,139 @@
+import type { IpLink, NamespaceState, NetworkPolicy, NodeSnapshot, Pod, Service } from '@patchbay/schema';
+
+// The resolved model: one linked view of the cluster network, built from a bundle by resolveBundle().
+// This file is the contract that trace, topology and the API read. Add fields freely; do not rename or
+// remove them without updating every reader.
+//
+// Ids are stable strings derived from names, so URLs and layouts survive reloads:
+//   node:    "NAME"
+//   netns:   "NODE/host" | "NODE/pod/NS/NAME" | "NODE/netns:INODE"
+//   device:  "<netns id>/dev/IFNAME"
+//   pod:     "NS/NAME"           service: "NS/NAME"
+
+export type CniKind = 'flannel-vxlan' | 'flannel-host-gw' | 'bridge' | 'calico' | 'cilium' | 'weave' | 'unknown';
+export type KubeProxyMode = 'iptables' | 'nftables' | 'ipvs' | 'none' | 'unknown';
+
+export interface NodeModel {
+  name: string;
+  /** False when the bundle has no (valid) snapshot for this node: traces through it say "unknown". */
+  observed: boolean;
+  snapshot: NodeSnapshot | null;
+  internalIP: string | null;
+  podCIDRs: string[];
+  /** netns id of the node's host namespace. */
+  hostNetns: string;
+  /** Every netns id on this node, host first. */
+  netns: string[];
+  cni: { kind: CniKind; enforcesNetworkPolicy: boolean | null; evidence: string };
+  kubeProxy: { mode: KubeProxyMode; evidence: string };
+}
+
+export interface NetnsModel {
+  id: string;
+  node: string;
+  /** As DESIGN.md's trace hops name it: "host", "pod/NS/NAME" or "netns:ID". */
+  label: string;
+  kind: 'host' | 'pod' | 'other';
+  /** "NS/NAME" when this namespace is a pod's. */
+  pod: string | null;
+  state: NamespaceState;
+  /** Device ids in this namespace. */
+  devices: string[];
+}
+
+export interface VxlanInfo {
+  vni: number | null;
+  local: string | null;
+  port: number | null;
+  /** Underlay device name. */
+  dev: string | null;
+  /** Remote VTEPs by MAC: FDB entries on this device. */
+  fdb: { mac: string; dst: string | null; node: string | null }[];
+}
+
+export interface DeviceModel {
+  id: string;
+  node: string;
+  netns: string;
+  name: string;
+  ifindex: number;
+  /** linkinfo.info_kind, or "device" for plain interfaces (loopback, physical). */
+  kind: string;
+  mtu: number;
+  up: boolean;
+  mac: string | null;
+  /** "A.B.C.D/LEN" */
+  addresses: string[];
+  /** Device id of the bridge this is a port of. */
+  master: string | null;
+  /** Device id of the other end of a veth pair, when both ends are in the bundle. */
+  peer: string | null;
+  vxlan: VxlanInfo | null;
+  link: IpLink;
+}
+
+export interface PodModel {
+  key: string;
+  namespace: string;
+  name: string;
+  node: string | null;
+  ip: string | null;
+  hostNetwork: boolean;
+  labels: Record<string, string>;
+  /** netns id of the pod's namespace, when a snapshot shows it. */
+  netns: string | null;
+  /** Device id of the host-side end of the pod's eth0 veth. */
+  hostDevice: string | null;
+  object: Pod;
+}
+
+export interface ServicePortModel {
+  name: string | null;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  port: number;
+  targetPort: number | string | null;
+  nodePort: number | null;
+}
+
+export interface ServiceEndpointModel {
+  ip: string;
+  /** Resolved target port per service port name ("" for an unnamed port). */
+  ports: Record<string, number>;
+  pod: string | null;
+  node: string | null;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+}
+
+export interface ServiceModel {
+  key: string;
+  namespace: string;
+  name: string;
+  type: string;
+  clusterIP: string | null;
+  ports: ServicePortModel[];
+  endpoints: ServiceEndpointModel[];
+  object: Service;
+}
+
+export type AddressOwner =
+  | { kind: 'pod'; pod: string }
+  | { kind: 'node'; node: string; device: string | null }
+  | { kind: 'service'; service: string }
+  | { kind: 'device'; device: string };
+
+export interface ClusterModel {
+  capturedAt: string | null;
+  nodes: Map<string, NodeModel>;
+  namespaces: Map<string, NetnsModel>;
+  devices: Map<string, DeviceModel>;
+  pods: Map<string, PodModel>;
+  services: Map<string, ServiceModel>;
+  networkPolicies: NetworkPolicy[];
+  namespaceLabels: Map<string, Record<string, string>>;
+  /** Who owns each IPv4 address (pods, node addresses, service VIPs, other devices). */
+  addressOwners: Map<string, AddressOwner[]>;
+  /** What the resolver could not link or had to assume. */
+  warnings: string[];
+}
