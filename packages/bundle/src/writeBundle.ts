@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { NodeSnapshot, type BundleMeta, type TextSection } from '@patchbay/schema';
+import type { BundleMeta, NodeSnapshot, TextSection } from '@patchbay/schema';
 import { sha256 } from './sections.js';
 
 export interface WriteBundleOptions {
