@@ -1,1 +1,55 @@
-export {};
+// Public surface of @patchbay/parse. Everything not named here is internal and may change.
+
+// Errors and warnings shared by all parsers.
+export { ParseError } from './errors.js';
+export type { ParseWarning } from './errors.js';
+
+// iptables-save -> IptablesRuleset
+export { parseIptablesSave } from './iptables/parse.js';
+export { checkJumps } from './iptables/checkJumps.js';
+export type {
+  AddrMatch,
+  Counters,
+  DanglingJump,
+  IfaceMatch,
+  IptablesChain,
+  IptablesMatch,
+  IptablesMatchKind,
+  IptablesRule,
+  IptablesRuleset,
+  IptablesTable,
+  IptablesTableName,
+  IptablesTarget,
+  IptablesTargetKind,
+  L4Match,
+  ListMatch,
+  MarkMatch,
+  NatRange,
+  Negatable,
+  ParseIptablesOptions,
+  PortListMatch,
+  PortMatch,
+  UnknownOption,
+  ValueMatch,
+} from './iptables/types.js';
+
+// Address, port and mark helpers every evaluator shares.
+export {
+  cidrContains,
+  formatHex,
+  formatIPv4,
+  ifaceMatches,
+  ipFamily,
+  longestPrefixMatch,
+  markMatches,
+  normaliseProto,
+  parseCidr,
+  parseIPv4,
+  parseIPv6,
+  parseMarkMask,
+  parsePortRange,
+  parseUint32,
+  portInRange,
+  protoNumber,
+} from './net.js';
+export type { Cidr, IpFamily, MarkMask, PortRange } from './net.js';
