@@ -1,0 +1,168 @@
+import { sectionText, type BlobStore } from '@patchbay/bundle';
+import type { NodeModel, ServiceModel } from '@patchbay/resolve';
+
+// How one node's kube-proxy implements one Service, read straight from the rules the node has: the chains
+// reached from KUBE-SERVICES (iptables mode) or the virtual server (IPVS mode), with the endpoints they
+// send to and each one's share of new connections. Kept raw: the lines are the evidence.
+
+export interface RuleChain {
+  table: string;
+  chain: string;
+  rules: string[];
+}
+
+export interface RuleEndpoint {
+  ip: string;
+  port: number;
+  /** Share of new connections, 0..1 (iptables statistic probabilities chained, or IPVS weights). */
+  share: number;
+  /** Which chain or real server line says so. */
+  via: string;
+}
+
+export interface NodeServiceRules {
+  node: string;
+  observed: boolean;
+  mode: string;
+  chains: RuleChain[];
+  endpoints: RuleEndpoint[];
+  note: string | null;
+}
+
+interface SaveRule {
+  table: string;
+  chain: string;
+  text: string;
+}
+
+function parseSave(text: string): SaveRule[] {
+  const out: SaveRule[] = [];
+  let table = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/^\[\d+:\d+\]\s+/, '').trim();
+    if (line.startsWith('*')) table = line.slice(1);
+    else if (line.startsWith('-A ')) {
+      const chain = line.split(/\s+/)[1] ?? '';
+      out.push({ table, chain, text: line });
+    }
+  }
+  return out;
+}
+
+function commentOf(rule: string): string | null {
+  const m = /--comment (?:"((?:[^"\\]|\\.)*)"|(\S+))/.exec(rule);
+  return m ? (m[1] ?? m[2] ?? null) : null;
+}
+
+function jumpOf(rule: string): string | null {
+  return /\s-j (\S+)/.exec(rule)?.[1] ?? null;
+}
+
+/** kube-proxy comments name the service as "NS/NAME:PORTNAME ..." or "NS/NAME ..." for an unnamed port. */
+function mentions(rule: string, svc: ServiceModel): boolean {
+  const c = commentOf(rule);
+  if (!c) return false;
+  const prefix = `${svc.namespace}/${svc.name}`;
+  return c === prefix || c.startsWith(`${prefix}:`) || c.startsWith(`${prefix} `);
+}
+
+function iptablesRules(text: string, svc: ServiceModel): { chains: RuleChain[]; endpoints: RuleEndpoint[] } {
+  const rules = parseSave(text);
+  const byChain = new Map<string, SaveRule[]>();
+  for (const r of rules) byChain.set(`${r.table}/${r.chain}`, [...(byChain.get(`${r.table}/${r.chain}`) ?? []), r]);
+
+  const chains: RuleChain[] = [];
+  const seen = new Set<string>();
+  const entry = rules.filter((r) => (r.chain === 'KUBE-SERVICES' || r.chain === 'KUBE-NODEPORTS' || r.chain === 'KUBE-EXTERNAL-SERVICES') && mentions(r.text, svc));
+  const entryByChain = new Map<string, string[]>();
+  for (const r of entry) entryByChain.set(`${r.table}/${r.chain}`, [...(entryByChain.get(`${r.table}/${r.chain}`) ?? []), r.text]);
+  for (const [k, lines] of entryByChain) {
+    const [table = '', chain = ''] = k.split('/');
+    chains.push({ table, chain, rules: lines });
+  }
+  const queue = entry.filter((r) => r.table === 'nat').map((r) => jumpOf(r.text)).filter((j): j is string => !!j && j.startsWith('KUBE-') && !j.startsWith('KUBE-MARK'));
+  const endpoints: RuleEndpoint[] = [];
+  // Chained probabilities: rule i of a KUBE-SVC chain takes p_i of what the earlier rules left.
+  const shares = new Map<string, number>();
+  while (queue.length) {
+    const chain = queue.shift() as string;
+    if (seen.has(chain)) continue;
+    seen.add(chain);
+    const list = byChain.get(`nat/${chain}`) ?? [];
+    chains.push({ table: 'nat', chain, rules: list.map((r) => r.text) });
+    let remaining = 1;
+    for (const r of list) {
+      const j = jumpOf(r.text);
+      if (!j) continue;
+      if (j === 'DNAT') {
+        const to = /--to-destination (\d+\.\d+\.\d+\.\d+):(\d+)/.exec(r.text);
+        if (to) endpoints.push({ ip: to[1] as string, port: Number(to[2]), share: 1, via: chain });
+      } else if (j.startsWith('KUBE-SEP-') || j.startsWith('KUBE-SVC-') || j.startsWith('KUBE-SVL-') || j.startsWith('KUBE-EXT-') || j.startsWith('KUBE-FW-')) {
+        const p = /--probability (\S+)/.exec(r.text);
+        const prob = p ? Number(p[1]) : 1;
+        if (j.startsWith('KUBE-SEP-')) shares.set(j, (shares.get(j) ?? 0) + remaining * prob);
+        remaining *= 1 - prob;
+        queue.push(j);
+      }
+    }
+  }
+  // Attach each DNAT endpoint its chained share.
+  for (const e of endpoints) e.share = round(shares.get(e.via) ?? 1);
+  return { chains, endpoints };
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function ipvsRules(text: string, svc: ServiceModel): { chains: RuleChain[]; endpoints: RuleEndpoint[] } {
+  const chains: RuleChain[] = [];
+  const endpoints: RuleEndpoint[] = [];
+  const vips = new Set(svc.ports.map((p) => `${p.protocol} ${svc.clusterIP}:${p.port}`));
+  let current: { head: string; lines: string[]; reals: { ip: string; port: number; weight: number; line: string }[] } | null = null;
+  const flush = () => {
+    if (!current) return;
+    chains.push({ table: 'ipvs', chain: current.head, rules: current.lines });
+    const total = current.reals.reduce((s, r) => s + r.weight, 0);
+    for (const r of current.reals) endpoints.push({ ip: r.ip, port: r.port, share: total ? round(r.weight / total) : 0, via: current.head });
+    current = null;
+  };
+  for (const line of text.split('\n')) {
+    const head = /^(TCP|UDP|SCTP)\s+(\d+\.\d+\.\d+\.\d+):(\d+)/.exec(line);
+    if (head) {
+      flush();
+      if (vips.has(`${head[1]} ${head[2]}:${head[3]}`)) current = { head: line.trim(), lines: [line.trim()], reals: [] };
+      continue;
+    }
+    const real = /->\s+(\d+\.\d+\.\d+\.\d+):(\d+)\s+\S+\s+(\d+)/.exec(line);
+    if (real && current) {
+      current.lines.push(line.trim());
+      current.reals.push({ ip: real[1] as string, port: Number(real[2]), weight: Number(real[3]), line });
+    }
+  }
+  flush();
+  return { chains, endpoints };
+}
+
+export function serviceRulesOnNode(node: NodeModel, svc: ServiceModel, blobs: BlobStore): NodeServiceRules {
+  const base = { node: node.name, observed: node.observed, mode: node.kubeProxy.mode };
+  const snap = node.snapshot;
+  if (!snap) return { ...base, chains: [], endpoints: [], note: 'node not observed: its rules are unknown' };
+  try {
+    if (node.kubeProxy.mode === 'ipvs') {
+      if (!snap.ipvs) return { ...base, chains: [], endpoints: [], note: 'kube-proxy runs in IPVS mode but the snapshot has no IPVS table' };
+      return { ...base, ...ipvsRules(sectionText(snap.ipvs, blobs), svc), note: null };
+    }
+    if (node.kubeProxy.mode === 'nftables') {
+      return { ...base, chains: [], endpoints: [], note: 'kube-proxy runs in nftables mode; the dashboard does not show its rules yet (the tracer reads them)' };
+    }
+    const dumps = snap.iptables.filter((d) => d.family === 'ipv4');
+    const inUse = dumps.find((d) => d.backend === snap.iptablesBackendInUse) ?? dumps[0];
+    if (!inUse) return { ...base, chains: [], endpoints: [], note: 'the snapshot has no iptables-save output' };
+    const found = iptablesRules(sectionText(inUse.save, blobs), svc);
+    const note = found.chains.length === 0 ? 'no kube-proxy rule on this node mentions this service' : null;
+    return { ...base, ...found, note };
+  } catch (err) {
+    return { ...base, chains: [], endpoints: [], note: `cannot read the rules: ${(err as Error).message}` };
+  }
+}
