@@ -111,9 +111,10 @@ describe('appRouter', () => {
   });
 
   it('streams a hello and then reloads as events', async () => {
-    const { caller, source } = setup();
+    const { source } = setup();
     const ac = new AbortController();
-    const it = (await caller.updates(undefined, { signal: ac.signal })) as AsyncIterable<{ type: string; generation: number }>;
+    const caller = createCaller({ source, traceFlow: () => { throw new Error('unused'); } }, { signal: ac.signal });
+    const it = (await caller.updates()) as AsyncIterable<{ type: string; generation: number }>;
     const iter = it[Symbol.asyncIterator]();
     expect((await iter.next()).value).toMatchObject({ type: 'hello', generation: 1 });
     const next = iter.next();
