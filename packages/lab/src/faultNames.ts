@@ -1,0 +1,70 @@
+// The faults a lab can plant, and what each changes. Kept apart from the builder so the scenario schema, the CLI
+// and tests share one list.
+
+export const FAULT_NAMES = [
+  'missing-route',
+  'drop-rule',
+  'down-veth',
+  'stale-service-rule',
+  'mtu-mismatch',
+  'missing-fdb',
+  'asymmetric-return',
+] as const;
+export type FaultName = (typeof FAULT_NAMES)[number];
+
+export interface FaultInfo {
+  name: FaultName;
+  /** CNI modes where the fault makes sense (a VXLAN FDB entry does not exist in a routed CNI). */
+  cni: ReadonlyArray<'flannel-vxlan' | 'flannel-host-gw' | 'calico-routed'>;
+  /** What is changed in the dataplane. */
+  plants: string;
+  /** Which flows change outcome, and to what; every other flow keeps its outcome. */
+  effect: string;
+}
+
+const ALL = ['flannel-vxlan', 'flannel-host-gw', 'calico-routed'] as const;
+
+export const FAULTS: Record<FaultName, FaultInfo> = {
+  'missing-route': {
+    name: 'missing-route',
+    cni: ALL,
+    plants: "deletes, in the first node, the route to the second node's pod CIDR",
+    effect: "traffic from the first node (its pods and the node itself) to pods on the second node becomes 'unreachable' (the node answers ICMP net unreachable); the reverse direction times out (replies have no route)",
+  },
+  'drop-rule': {
+    name: 'drop-rule',
+    cni: ALL,
+    plants: 'inserts `-A FORWARD -d <db pod IP>/32 -p tcp -j DROP` at the top of filter FORWARD on the db pod\'s node (a stray admin rule)',
+    effect: "forwarded TCP to the db pod (pod-to-pod from any pod, and through its service) times out; the node itself still reaches it (OUTPUT, not FORWARD), and UDP/ICMP are untouched",
+  },
+  'down-veth': {
+    name: 'down-veth',
+    cni: ALL,
+    plants: "sets the host side of the db pod's veth down (as a crashed CNI DEL would leave it)",
+    effect: "everything to the db pod times out (ARP or the /32 route are gone); nothing else changes",
+  },
+  'stale-service-rule': {
+    name: 'stale-service-rule',
+    cni: ALL,
+    plants: "the cart pod is deleted (no namespace, not in cluster.json, not in its EndpointSlice) but kube-proxy's rules still send the cart service to its old IP",
+    effect: "the cart service times out instead of being refused (no endpoints); everything else is unchanged",
+  },
+  'mtu-mismatch': {
+    name: 'mtu-mismatch',
+    cni: ['flannel-vxlan'],
+    plants: "sets the second node's underlay (eth0) MTU to 1400 while flannel.1 keeps 1450, so full-size VXLAN frames towards that node do not fit",
+    effect: 'small packets still pass; large payloads (a probe with size >= 1400) from other nodes to pods on the second node time out',
+  },
+  'missing-fdb': {
+    name: 'missing-fdb',
+    cni: ['flannel-vxlan'],
+    plants: "deletes, in the first node, the flannel.1 FDB entry for the second node's VTEP MAC",
+    effect: "the first node's VXLAN frames to the second node have no underlay destination: traffic from the first node to pods on the second node times out",
+  },
+  'asymmetric-return': {
+    name: 'asymmetric-return',
+    cni: ['flannel-vxlan'],
+    plants: "in the second node, replaces the VXLAN route to the first node's pod CIDR with a direct route via the first node's eth0 (a DirectRouting mismatch); rp_filter is strict",
+    effect: "packets from the second node's pods arrive at the first node on eth0 while the route back is flannel.1: reverse-path filtering drops them, so flows between pods of the first and second node time out in both directions",
+  },
+};

@@ -1,0 +1,159 @@
+import type { ChildProcess } from 'node:child_process';
+import { buildNode, buildPod, buildUnderlay, createNamespaces, inParallel, loadRules } from './build.js';
+import { assertLabCapable } from './capability.js';
+import { buildClusterList } from './clusterList.js';
+import { readCounters, type RuleCounters } from './counters.js';
+import { run, type ExecResult } from './exec.js';
+import { FAULT_NAMES, type FaultName } from './faultNames.js';
+import { PREFIX_RE, newPrefix } from './names.js';
+import { planLab, type LabPlan } from './plan.js';
+import { plantFault } from './plantFaults.js';
+import { startPodServer } from './podServers.js';
+import { probe, type ProbeOptions, type ProbeResult, type ProbeTarget } from './probe.js';
+import { recordBundle } from './record.js';
+import { Scenario } from './scenario.js';
+import { destroyPrefix, destroyPrefixSync } from './teardown.js';
+
+export interface Lab {
+  prefix: string;
+  scenario: Scenario;
+  plan: LabPlan;
+  /** netns name of a node's host namespace. */
+  nodeNetns(node: string): string;
+  podNetns(namespace: string, pod: string): string;
+  /** The cluster.json object (a kubectl List) as the API would print it now. */
+  clusterList(): unknown;
+  exec(netns: string, cmd: string, args: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
+  probe(from: string, to: ProbeTarget, opts?: ProbeOptions): Promise<ProbeResult>;
+  counters(node: string): Promise<RuleCounters>;
+  record(dir: string, opts?: { agentBin?: string }): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+export interface StartLabOptions {
+  prefix?: string;
+  faults?: string[];
+  /** Pod servers outlive this process (for `npm run lab -- up`); teardown finds them through `ip netns pids`. */
+  detached?: boolean;
+  /** Called with each phase's duration, for the bench. */
+  onPhase?: (phase: string, ms: number) => void;
+}
+
+// Labs this process still owns: torn down on exit and on SIGINT/SIGTERM, whatever the caller does.
+const live = new Map<string, { children: ChildProcess[]; detached: boolean }>();
+let handlersInstalled = false;
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', () => {
+    for (const [prefix, l] of live) if (!l.detached) destroyPrefixSync(prefix);
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const [prefix, l] of live) if (!l.detached) destroyPrefixSync(prefix);
+      live.clear();
+      process.kill(process.pid, sig);
+    });
+  }
+}
+
+function checkFaults(faults: string[]): FaultName[] {
+  for (const f of faults) {
+    if (!(FAULT_NAMES as readonly string[]).includes(f)) throw new Error(`unknown fault "${f}" (known: ${FAULT_NAMES.join(', ')})`);
+  }
+  return [...new Set(faults)] as FaultName[];
+}
+
+export async function startLab(scenarioInput: Scenario, opts: StartLabOptions = {}): Promise<Lab> {
+  assertLabCapable();
+  const scenario = Scenario.parse(scenarioInput);
+  const prefix = opts.prefix ?? newPrefix();
+  if (!PREFIX_RE.test(prefix)) throw new Error(`lab prefix "${prefix}" must be "pb" followed by 4-6 hex digits`);
+  const faults = checkFaults([...scenario.faults, ...(opts.faults ?? [])]);
+  const plan = planLab({ ...scenario, faults }, prefix, faults);
+  const existing = (await run('ip', ['netns', 'list'])).stdout.split('\n').some((l) => l.startsWith(`${prefix}-`));
+  if (existing) throw new Error(`namespaces with prefix ${prefix} already exist; pick another prefix or run \`npm run lab -- down ${prefix}\``);
+
+  installHandlers();
+  const state = { children: [] as ChildProcess[], detached: !!opts.detached };
+  live.set(prefix, state);
+  const phase = async (name: string, fn: () => Promise<void>) => {
+    const t0 = performance.now();
+    await fn();
+    opts.onPhase?.(name, performance.now() - t0);
+  };
+  try {
+    await phase('namespaces', () => createNamespaces(plan, () => {}));
+    await phase('underlay', () => buildUnderlay(plan));
+    await phase('nodes', () => inParallel(plan.nodes, 3, (n) => buildNode(plan, n)));
+    const pods = plan.pods.filter((p) => p.present);
+    await phase('pods', () => inParallel(pods, 6, (p) => buildPod(plan, p)));
+    await phase('rules', () => inParallel(plan.nodes, 3, (n) => loadRules(plan, n)));
+    await phase('servers', () =>
+      inParallel(pods, 8, async (p) => {
+        state.children.push(await startPodServer(p, { detached: opts.detached }));
+      }),
+    );
+    await phase('faults', async () => {
+      for (const f of faults) await plantFault(plan, f);
+    });
+  } catch (err) {
+    await teardownLab(prefix);
+    throw err;
+  }
+  return makeLab(plan);
+}
+
+async function teardownLab(prefix: string): Promise<void> {
+  const state = live.get(prefix);
+  live.delete(prefix);
+  for (const c of state?.children ?? []) if (c.exitCode === null) c.kill('SIGKILL');
+  const failed = await destroyPrefix(prefix);
+  if (failed.length > 0) throw new Error(`teardown of ${prefix} left namespaces behind:\n  ${failed.join('\n  ')}`);
+}
+
+/** A Lab handle for a plan, whether this process built it or found it through a state file. */
+export function makeLab(plan: LabPlan): Lab {
+  const nodes = new Map(plan.nodes.map((n) => [n.name, n]));
+  const pods = new Map(plan.pods.map((p) => [p.key, p]));
+  const lab: Lab = {
+    prefix: plan.prefix,
+    scenario: plan.scenario,
+    plan,
+    nodeNetns(node) {
+      const n = nodes.get(node);
+      if (!n) throw new Error(`lab ${plan.prefix} has no node ${node} (nodes: ${[...nodes.keys()].join(', ')})`);
+      return n.netns;
+    },
+    podNetns(namespace, pod) {
+      const p = pods.get(`${namespace}/${pod}`);
+      if (!p) throw new Error(`lab ${plan.prefix} has no pod ${namespace}/${pod}`);
+      if (!p.present) throw new Error(`pod ${namespace}/${pod} was removed by a fault in lab ${plan.prefix}`);
+      return p.netns;
+    },
+    clusterList: () => buildClusterList(plan),
+    exec(netns, cmd, args, opts) {
+      if (!netns.startsWith(`${plan.prefix}-`)) return Promise.reject(new Error(`${netns} is not a namespace of lab ${plan.prefix}`));
+      return run('ip', ['netns', 'exec', netns, cmd, ...args], { timeoutMs: opts?.timeoutMs ?? 30_000 });
+    },
+    probe(from, to, opts) {
+      if (!from.startsWith(`${plan.prefix}-`)) return Promise.reject(new Error(`${from} is not a namespace of lab ${plan.prefix}`));
+      return probe(from, to, opts);
+    },
+    counters: (node) => readCounters(lab.nodeNetns(node)),
+    record: (dir, opts) => recordBundle(lab, dir, opts),
+    teardown: () => teardownLab(plan.prefix),
+  };
+  return lab;
+}
+
+/** Starts a lab, runs fn, and always tears the lab down (even when fn throws). */
+export async function withLab<T>(scenario: Scenario, opts: StartLabOptions, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const lab = await startLab(scenario, opts);
+  try {
+    return await fn(lab);
+  } finally {
+    await lab.teardown();
+  }
+}

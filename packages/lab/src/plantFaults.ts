@@ -1,0 +1,32 @@
+import { must, mustIn } from './exec.js';
+import type { FaultName } from './faultNames.js';
+import type { LabPlan } from './plan.js';
+
+// Plants faults into a built lab. stale-service-rule is not here: it is decided at plan time (the pod is never
+// created and kube-proxy's rules are rendered from the cluster as it was before the pod went away).
+
+export async function plantFault(plan: LabPlan, fault: FaultName): Promise<void> {
+  const { fromNode, toNode, dbPod } = plan.targets;
+  switch (fault) {
+    case 'missing-route':
+      await must('ip', ['-n', fromNode.netns, 'route', 'del', toNode.podCIDR]);
+      return;
+    case 'drop-rule':
+      await mustIn(dbPod!.node.netns, 'iptables', ['-w', '-I', 'FORWARD', '1', '-d', `${dbPod!.ip}/32`, '-p', 'tcp', '-j', 'DROP']);
+      return;
+    case 'down-veth':
+      await must('ip', ['-n', dbPod!.node.netns, 'link', 'set', dbPod!.hostVeth, 'down']);
+      return;
+    case 'stale-service-rule':
+      return;
+    case 'mtu-mismatch':
+      await must('ip', ['-n', toNode.netns, 'link', 'set', 'eth0', 'mtu', '1400']);
+      return;
+    case 'missing-fdb':
+      await must('bridge', ['-n', fromNode.netns, 'fdb', 'del', toNode.vtepMac, 'dev', 'flannel.1', 'dst', toNode.internalIP, 'self']);
+      return;
+    case 'asymmetric-return':
+      await must('ip', ['-n', toNode.netns, 'route', 'replace', fromNode.podCIDR, 'via', fromNode.internalIP, 'dev', 'eth0']);
+      return;
+  }
+}
