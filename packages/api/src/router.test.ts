@@ -51,7 +51,7 @@ describe('appRouter', () => {
     const svc = (await caller.search({ q: 'shop/web' })).find((h) => h.kind === 'service');
     expect(svc?.endpoints).toEqual(['svc/shop/web:http']);
     const ip = await caller.search({ q: '10.96.0.10' });
-    expect(ip.find((h) => h.kind === 'ip')).toMatchObject({ key: '10.96.0.10', detail: 'service shop/web' });
+    expect(ip.find((h) => h.kind === 'ip')).toMatchObject({ key: '10.96.0.10', detail: 'service shop/web', owner: { kind: 'service', key: 'shop/web' } });
     expect(await caller.search({ q: '  ' })).toEqual([]);
   });
 

@@ -75,6 +75,8 @@ export const SearchHit = z.object({
   detail: z.string(),
   /** Endpoints in the trace grammar this hit stands for (a service gives one per port). */
   endpoints: z.array(z.string()),
+  /** For an address: the pod, node or service that has it (the first owner), so the hit can link to a page. */
+  owner: z.object({ kind: z.enum(['pod', 'node', 'service']), key: z.string() }).nullable(),
 });
 export const SearchOutput = z.array(SearchHit);
 

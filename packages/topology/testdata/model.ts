@@ -3,6 +3,11 @@
 import type { ClusterModel, DeviceModel, NetnsModel, NodeModel, PodModel } from '@patchbay/resolve';
 import type { IpRoute, NamespaceState } from '@patchbay/schema';
 
+// Fields the resolver adds for the tracer; spread through Partial so the fixture compiles while the model grows.
+const deviceExtra = { proxyArp: false } as Partial<DeviceModel>;
+const nodeExtra = (ips: string[]) => ({ ruleset: null, sysctls: {}, localAddresses: new Set(ips), errors: [] }) as Partial<NodeModel>;
+const netnsExtra = () => ({ routing: { rules: [], tables: new Map() }, deviceByName: new Map() }) as unknown as Partial<NetnsModel>;
+
 function state(id: string, routes: Partial<IpRoute>[] = []): NamespaceState {
   return {
     id,
@@ -42,17 +47,20 @@ export function testModel(): ClusterModel {
       peer: null,
       vxlan: null,
       link: { ifindex: devices.size + 1, ifname: name, flags: [], mtu: 1500, operstate: 'UP' },
+      ...deviceExtra,
       ...extra,
-    };
+    } as DeviceModel;
     devices.set(d.id, d);
-    namespaces.get(netns)?.devices.push(d.id);
+    const ns = namespaces.get(netns);
+    ns?.devices.push(d.id);
+    (ns as unknown as { deviceByName?: Map<string, string> } | undefined)?.deviceByName?.set(name, d.id);
     return d;
   };
 
   const addNode = (name: string, ip: string, cidr: string, peer: { name: string; ip: string; cidr: string }) => {
     const hostId = `${name}/host`;
     const cni = { kind: 'flannel-vxlan' as const, enforcesNetworkPolicy: false, evidence: 'test' };
-    nodes.set(name, { name, observed: true, snapshot: null, internalIP: ip, podCIDRs: [cidr], hostNetns: hostId, netns: [hostId], cni, kubeProxy: { mode: 'iptables', evidence: 'test' } });
+    nodes.set(name, { name, observed: true, snapshot: null, internalIP: ip, podCIDRs: [cidr], hostNetns: hostId, netns: [hostId], cni, kubeProxy: { mode: 'iptables', evidence: 'test' }, ...nodeExtra([ip]) } as NodeModel);
     const gw = cidr.replace('.0/24', '.1');
     namespaces.set(hostId, {
       id: hostId,
@@ -67,7 +75,8 @@ export function testModel(): ClusterModel {
         { dst: peer.cidr, gateway: peer.cidr.replace('/24', ''), dev: 'flannel.1', flags: ['onlink'] },
       ]),
       devices: [],
-    });
+      ...netnsExtra(),
+    } as NetnsModel);
     device(name, hostId, 'lo', 'device', { addresses: ['127.0.0.1/8'] });
     device(name, hostId, 'eth0', 'device', { addresses: [`${ip}/24`] });
     device(name, hostId, 'cni0', 'bridge', { addresses: [`${gw}/24`] });
@@ -88,12 +97,13 @@ export function testModel(): ClusterModel {
     netns: [],
     cni: { kind: 'unknown', enforcesNetworkPolicy: null, evidence: 'not observed' },
     kubeProxy: { mode: 'unknown', evidence: 'not observed' },
-  });
+    ...nodeExtra([]),
+  } as NodeModel);
 
   const addPod = (node: string, ns: string, name: string, ip: string, veth: string, labels: Record<string, string> = {}) => {
     const key = `${ns}/${name}`;
     const netnsId = `${node}/pod/${key}`;
-    namespaces.set(netnsId, { id: netnsId, node, label: `pod/${key}`, kind: 'pod', pod: key, state: state('netns:1', [{ dst: 'default', gateway: ip.replace(/\.\d+$/, '.1'), dev: 'eth0' }]), devices: [] });
+    namespaces.set(netnsId, { id: netnsId, node, label: `pod/${key}`, kind: 'pod', pod: key, state: state('netns:1', [{ dst: 'default', gateway: ip.replace(/\.\d+$/, '.1'), dev: 'eth0' }]), devices: [], ...netnsExtra() } as NetnsModel);
     nodes.get(node)?.netns.push(netnsId);
     const eth0 = device(node, netnsId, 'eth0', 'veth', { addresses: [`${ip}/24`] });
     const hostEnd = device(node, `${node}/host`, veth, 'veth', { master: `${node}/host/dev/cni0`, peer: eth0.id });
@@ -163,5 +173,6 @@ export function testModel(): ClusterModel {
     namespaceLabels: new Map([['shop', {}], ['kube-system', {}]]),
     addressOwners,
     warnings: [],
-  };
+    ...({ rulesets: new Map(), podCIDRs: ['10.244.0.0/24', '10.244.1.0/24', '10.244.2.0/24'] } as Partial<ClusterModel>),
+  } as ClusterModel;
 }
