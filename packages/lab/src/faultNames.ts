@@ -29,7 +29,7 @@ export const FAULTS: Record<FaultName, FaultInfo> = {
     name: 'missing-route',
     cni: ALL,
     plants: "deletes, in the first node, the route to the second node's pod CIDR",
-    effect: "traffic from the first node (its pods and the node itself) to pods on the second node becomes 'unreachable' (the node answers ICMP net unreachable); the reverse direction times out (replies have no route)",
+    effect: "traffic from the first node (its pods and the node itself) to pods on the second node times out: it follows the node's default route to the underlay gateway 192.0.2.1, which is not a cluster node and forwards nothing; from the second node's pods to the first node's, replies take the same wrong way, so those time out too",
   },
   'drop-rule': {
     name: 'drop-rule',
@@ -52,8 +52,8 @@ export const FAULTS: Record<FaultName, FaultInfo> = {
   'mtu-mismatch': {
     name: 'mtu-mismatch',
     cni: ['flannel-vxlan'],
-    plants: "sets the second node's underlay (eth0) MTU to 1400 while flannel.1 keeps 1450, so full-size VXLAN frames towards that node do not fit",
-    effect: 'small packets still pass; large payloads (a probe with size >= 1400) from other nodes to pods on the second node time out',
+    plants: "sets the second node's underlay (eth0) MTU to 1400 while every flannel.1 keeps 1450 (VXLAN needs 50 more), and makes that eth0 drop received frames over 1400 bytes as a NIC does (nft netdev table lab-nic-mtu, because macvlan does not)",
+    effect: 'small packets still pass; large payloads (a probe with size 2000, or an ICMP of 1400 bytes) from other nodes to pods on the second node time out',
   },
   'missing-fdb': {
     name: 'missing-fdb',

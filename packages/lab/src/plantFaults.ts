@@ -21,6 +21,11 @@ export async function plantFault(plan: LabPlan, fault: FaultName): Promise<void>
       return;
     case 'mtu-mismatch':
       await must('ip', ['-n', toNode.netns, 'link', 'set', 'eth0', 'mtu', '1400']);
+      // A NIC drops received frames longer than its MTU; macvlan does not (and this kernel has no tc actions), so a
+      // netdev ingress rule does what the NIC would. Its table name says it is the lab's stand-in.
+      await mustIn(toNode.netns, 'nft', ['-f', '-'], {
+        input: 'table netdev lab-nic-mtu {\n chain ingress {\n  type filter hook ingress device "eth0" priority -500; policy accept;\n  meta length > 1400 counter drop comment "NIC receive limit: frames over the 1400-byte MTU"\n }\n}\n',
+      });
       return;
     case 'missing-fdb':
       await must('bridge', ['-n', fromNode.netns, 'fdb', 'del', toNode.vtepMac, 'dev', 'flannel.1', 'dst', toNode.internalIP, 'self']);
