@@ -1,4 +1,5 @@
-import type { IpLink, NamespaceState, NetworkPolicy, NodeSnapshot, Pod, Service } from '@patchbay/schema';
+import type { IpLink, NamespaceState, NetworkPolicy, NftRuleset, NodeSnapshot, Pod, Service } from '@patchbay/schema';
+import type { RoutingModel } from './routing.js';
 
 // The resolved model: one linked view of the cluster network, built from a bundle by resolveBundle().
 // This file is the contract that trace, topology and the API read. Add fields freely; do not rename or
@@ -26,6 +27,30 @@ export interface NodeModel {
   netns: string[];
   cni: { kind: CniKind; enforcesNetworkPolicy: boolean | null; evidence: string };
   kubeProxy: { mode: KubeProxyMode; evidence: string };
+  /** Key into ClusterModel.rulesets: nodes with identical netfilter/IPVS state share one entry. */
+  ruleset: string | null;
+  /** Host namespace sysctls (net.ipv4.ip_forward, net.bridge.bridge-nf-call-iptables, ...). */
+  sysctls: Record<string, string>;
+  /** Every IPv4 address of the host namespace (the kernel's "local" addresses for addrtype LOCAL). */
+  localAddresses: Set<string>;
+  /** Collector errors from the snapshot, as the tracer quotes them. */
+  errors: string[];
+}
+
+/**
+ * A node's netfilter and IPVS state as text/JSON, shared by every node whose state is identical (kube-proxy writes
+ * nearly the same 16 MB on each node). `compiled` is a slot the tracer fills once with its indexed form.
+ */
+export interface RulesetModel {
+  key: string;
+  nodes: string[];
+  /** iptables-save text of the backend in use (or the only one), IPv4. */
+  iptables: string | null;
+  iptablesBackend: 'nft' | 'legacy' | null;
+  nft: NftRuleset | null;
+  ipvs: string | null;
+  ipsets: string | null;
+  compiled: Map<string, unknown>;
 }
 
 export interface NetnsModel {
@@ -39,6 +64,10 @@ export interface NetnsModel {
   state: NamespaceState;
   /** Device ids in this namespace. */
   devices: string[];
+  /** Policy rules and route tables, indexed for lookups. */
+  routing: RoutingModel;
+  /** Device ids by interface name. */
+  deviceByName: Map<string, string>;
 }
 
 export interface VxlanInfo {
@@ -70,6 +99,8 @@ export interface DeviceModel {
   peer: string | null;
   vxlan: VxlanInfo | null;
   link: IpLink;
+  /** net.ipv4.conf.<dev>.proxy_arp (or conf.all) is on. */
+  proxyArp: boolean;
 }
 
 export interface PodModel {
@@ -134,6 +165,10 @@ export interface ClusterModel {
   namespaceLabels: Map<string, Record<string, string>>;
   /** Who owns each IPv4 address (pods, node addresses, service VIPs, other devices). */
   addressOwners: Map<string, AddressOwner[]>;
+  /** Netfilter/IPVS state, one entry per distinct ruleset (see NodeModel.ruleset). */
+  rulesets: Map<string, RulesetModel>;
+  /** Cluster-wide pod CIDRs (union of node podCIDRs), for "is this a pod address". */
+  podCIDRs: string[];
   /** What the resolver could not link or had to assume. */
   warnings: string[];
 }

@@ -1,0 +1,127 @@
+import { parseIptablesSave } from '@patchbay/parse';
+import type { NodeModel, RulesetModel, ClusterModel } from '@patchbay/resolve';
+import { IptablesEvaluator } from './iptables/evaluate.js';
+import { IpvsEvaluator } from './ipvs/evaluate.js';
+import { NftEvaluator } from './nft/evaluate.js';
+import type { BaseChain, Hook, HookContext, HookOutcome, NetfilterEvaluator, NfPacket } from './types.js';
+
+// Chooses the evaluators a node needs (one per backend present) and runs a hook across all of them in kernel
+// priority order. Evaluators are built once per distinct ruleset and kept in RulesetModel.compiled, so 1,000
+// nodes with the same kube-proxy rules share one parsed, indexed copy.
+
+export interface NodeNetfilter {
+  evaluators: NetfilterEvaluator[];
+  chains: Map<Hook, BaseChain[]>;
+  warnings: string[];
+  ipsets: Map<string, Set<string>> | null;
+}
+
+const KEY = 'trace/netfilter';
+
+export function netfilterFor(model: ClusterModel, node: NodeModel): NodeNetfilter | null {
+  if (!node.ruleset) return null;
+  const rs = model.rulesets.get(node.ruleset);
+  if (!rs) return null;
+  const cached = rs.compiled.get(KEY) as NodeNetfilter | undefined;
+  if (cached) return cached;
+  const nf = build(rs);
+  rs.compiled.set(KEY, nf);
+  return nf;
+}
+
+function build(rs: RulesetModel): NodeNetfilter {
+  const evaluators: NetfilterEvaluator[] = [];
+  const warnings: string[] = [];
+  if (rs.iptables) {
+    try {
+      evaluators.push(new IptablesEvaluator(parseIptablesSave(rs.iptables), `iptables${rs.iptablesBackend ? `-${rs.iptablesBackend}` : ''}`));
+    } catch (err) {
+      warnings.push(`iptables-save could not be parsed: ${(err as Error).message}`);
+    }
+  }
+  if (rs.nft) {
+    const nft = new NftEvaluator(rs.nft);
+    if (nft.hasChains) evaluators.push(nft);
+    warnings.push(...nft.warnings);
+  }
+  const ipsets = rs.ipsets !== null ? parseIpsets(rs.ipsets) : null;
+  if (rs.ipvs) {
+    const ipvs = new IpvsEvaluator(rs.ipvs);
+    if (ipvs.hasServices) evaluators.push(ipvs);
+    warnings.push(...ipvs.warnings);
+  }
+  for (const e of evaluators) if (e.backend === 'iptables') warnings.push(...e.warnings);
+  const chains = new Map<Hook, BaseChain[]>();
+  for (const hook of ['prerouting', 'input', 'forward', 'output', 'postrouting'] as const) {
+    chains.set(
+      hook,
+      evaluators.flatMap((e) => e.baseChains(hook)).sort((a, b) => a.prio - b.prio),
+    );
+  }
+  return { evaluators, chains, warnings, ipsets };
+}
+
+/** `ipset save` -> members per set ("10.96.0.10,udp:53" kept as written, lower-cased). */
+function parseIpsets(text: string): Map<string, Set<string>> {
+  const sets = new Map<string, Set<string>>();
+  for (const line of text.split('\n')) {
+    const parts = line.trim().split(/\s+/);
+    if (parts[0] === 'create' && parts[1]) sets.set(parts[1], sets.get(parts[1]) ?? new Set());
+    else if (parts[0] === 'add' && parts[1] && parts[2]) (sets.get(parts[1]) ?? sets.set(parts[1], new Set()).get(parts[1])!).add(parts[2].toLowerCase());
+  }
+  return sets;
+}
+
+/** Member key of a packet for a set with these directions, as `ipset save` prints members. */
+export function ipsetKey(dirs: ReadonlyArray<'src' | 'dst'>, pkt: NfPacket, type: 'ip' | 'port'): string[] {
+  // hash:ip,port,ip "dst,dst,src" -> "10.244.1.5,tcp:8080,10.244.1.5"
+  const parts: string[] = [];
+  let first = true;
+  for (const d of dirs) {
+    const ip = d === 'src' ? pkt.src : pkt.dst;
+    const port = d === 'src' ? pkt.sport : pkt.dport;
+    if (first && type === 'port') parts.push(String(port));
+    else if (first || parts.length !== 1) parts.push(ip);
+    else parts.push(`${pkt.proto}:${port}`);
+    first = false;
+  }
+  return [parts.join(',')];
+}
+
+export interface HookRun {
+  outcomes: HookOutcome[];
+}
+
+/**
+ * Runs every base chain of a hook in priority order; each chain may fork the packet (load balancing), so the
+ * result is a list of weighted outcomes. NAT chains run only for a connection's first packet.
+ */
+export function runHook(nf: NodeNetfilter | null, ctx: HookContext, pkt: NfPacket, natAllowed: boolean): HookOutcome[] {
+  let live: HookOutcome[] = [{ weight: 1, verdict: 'accept', reason: null, pkt, steps: [] }];
+  if (!nf) return live;
+  const chains = nf.chains.get(ctx.hook) ?? [];
+  const done: HookOutcome[] = [];
+  for (const chain of chains) {
+    if (chain.nat && !natAllowed) continue;
+    const next: HookOutcome[] = [];
+    for (const o of live) {
+      if (o.ipvsForward) {
+        next.push(o);
+        continue;
+      }
+      const dnat = ctx.ct.dnat || o.pkt.dst !== ctx.ct.orig.dst || o.pkt.dport !== ctx.ct.orig.dport;
+      const snat = ctx.ct.snat || o.pkt.src !== ctx.ct.orig.src;
+      const c = dnat === ctx.ct.dnat && snat === ctx.ct.snat ? ctx : { ...ctx, ct: { ...ctx.ct, dnat, snat } };
+      for (const r of chain.run(c, o.pkt)) {
+        const merged: HookOutcome = { ...r, weight: o.weight * r.weight, steps: [...o.steps, ...r.steps] };
+        if (r.ipvsForward) merged.ipvsForward = true;
+        if (merged.weight <= 0) continue;
+        if (r.verdict === 'accept') next.push(merged);
+        else done.push(merged);
+      }
+    }
+    live = next;
+    if (live.length === 0) break;
+  }
+  return [...done, ...live];
+}
