@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { collectSnapshot, type CollectDeps, type CollectOptions } from './collectSnapshot.js';
+import { createLogger } from './log.js';
+import { createMetrics, observer } from './metrics.js';
+import { execRun } from './run.js';
+import { SnapshotServer } from './serve.js';
+import { realFs } from './system.js';
+import { agentVersion } from './version.js';
+
+// patchbay-agent snapshot | serve (DESIGN.md "Command lines").
+
+function positiveInt(what: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${what} must be a positive whole number, got "${v}"`);
+    return n;
+  };
+}
+
+function nftTable(v: string, prev: [string, string][] = []): [string, string][] {
+  const m = /^(ip|ip6|inet|arp|bridge|netdev):(\S+)$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`--nft-table wants FAMILY:NAME (e.g. inet:filter), got "${v}"`);
+  return [...prev, [m[1]!, m[2]!]];
+}
+
+interface CommonOpts {
+  nodeName?: string;
+  timeout: number;
+  concurrency?: number;
+  nftFullLimit: number;
+  nftTable?: [string, string][];
+  netnsDir: string;
+  cniConfDir: string;
+  cniResultsDir: string;
+}
+
+function withCommon(cmd: Command): Command {
+  return cmd
+    .option('--node-name <name>', 'node name (default: $NODE_NAME, then the hostname)')
+    .addOption(new Option('--timeout <ms>', 'time limit for each command').argParser(positiveInt('--timeout')).default(10_000))
+    .addOption(new Option('--concurrency <n>', 'namespace reads at once (default: 4 per CPU)').argParser(positiveInt('--concurrency')))
+    .addOption(
+      new Option('--nft-full-limit <rules>', 'list the whole nft ruleset only while iptables-nft holds at most this many rules')
+        .argParser(positiveInt('--nft-full-limit'))
+        .default(20_000),
+    )
+    .option('--nft-table <family:name>', 'another native nft table to list when the ruleset is not listed whole (repeatable)', nftTable)
+    .option('--netns-dir <dir>', 'where named network namespaces are', '/var/run/netns')
+    .option('--cni-conf-dir <dir>', 'CNI configuration directory', '/etc/cni/net.d')
+    .option('--cni-results-dir <dir>', 'libcni result cache', '/var/lib/cni/results');
+}
+
+function setup(o: CommonOpts, deps: Partial<CollectDeps> = {}): { deps: CollectDeps; opts: CollectOptions } {
+  return {
+    deps: {
+      run: execRun({ timeoutMs: o.timeout }),
+      fs: realFs,
+      paths: { netnsDir: o.netnsDir, cniConfDir: o.cniConfDir, cniResultsDir: o.cniResultsDir },
+      ...deps,
+    },
+    opts: {
+      nodeName: o.nodeName || process.env.NODE_NAME || os.hostname(),
+      timeoutMs: o.timeout,
+      concurrency: o.concurrency,
+      nftFullListingLimit: o.nftFullLimit,
+      nftExtraTables: o.nftTable,
+    },
+  };
+}
+
+const program = new Command()
+  .name('patchbay-agent')
+  .description("Reads a Kubernetes node's network state (read-only) and prints or serves it as a NodeSnapshot.")
+  .version(agentVersion);
+
+withCommon(
+  program
+    .command('snapshot')
+    .description('print one NodeSnapshot (JSON) of this network namespace and the namespaces joined to it')
+    .option('--pretty', 'indent the JSON'),
+).action(async (o: CommonOpts & { pretty?: boolean }) => {
+  const log = createLogger();
+  const { deps, opts } = setup(o, { log });
+  try {
+    const { snapshot, readSomething } = await collectSnapshot(deps, opts);
+    for (const e of snapshot.errors) log.warn(e, 'collector error');
+    process.stdout.write(JSON.stringify(snapshot, null, o.pretty ? 2 : undefined) + '\n');
+    // Non-zero only when nothing could be read; partial snapshots are still useful.
+    if (!readSomething) process.exitCode = 1;
+  } catch (err) {
+    log.fatal({ err }, 'snapshot failed');
+    process.exitCode = 1;
+  }
+});
+
+function listenAddr(v: string): { host: string; port: number } {
+  const m = /^(?:\[?([^\]]*)\]?:)?(\d+)$/.exec(v);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new InvalidArgumentError(`--listen wants ADDR:PORT or PORT, got "${v}"`);
+  return { host: m[1] || '0.0.0.0', port };
+}
+
+withCommon(
+  program
+    .command('serve')
+    .description('serve snapshots over HTTP: /snapshot (ETag), /blobs/SHA256, /healthz, /metrics')
+    .addOption(new Option('--listen <addr:port>', 'where to listen').argParser(listenAddr).default({ host: '0.0.0.0', port: 9465 }, '0.0.0.0:9465'))
+    .addOption(new Option('--interval <seconds>', 'time between collections').argParser(positiveInt('--interval')).default(30))
+    .addOption(new Option('--jitter <fraction>', 'spread of the interval, 0..1').default(0.1).argParser((v) => {
+      const n = Number(v);
+      if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`--jitter must be between 0 and 1, got "${v}"`);
+      return n;
+    }))
+    .addOption(new Option('--max-collections <n>', 'collections at once').argParser(positiveInt('--max-collections')).default(1))
+    .addOption(new Option('--blob-threshold <bytes>', 'serve larger sections by reference on /blobs').argParser(positiveInt('--blob-threshold')).default(1024 * 1024))
+    .option('--token-file <path>', 'require "Authorization: Bearer <token>" with the token in this file'),
+).action(
+  async (
+    o: CommonOpts & { listen: { host: string; port: number }; interval: number; jitter: number; maxCollections: number; blobThreshold: number; tokenFile?: string },
+  ) => {
+    const log = createLogger();
+    let token: string | undefined;
+    if (o.tokenFile) {
+      try {
+        token = readFileSync(o.tokenFile, 'utf8').trim();
+      } catch (err) {
+        log.fatal({ file: o.tokenFile, err: (err as Error).message }, 'cannot read the token file');
+        process.exitCode = 2;
+        return;
+      }
+      if (!token) {
+        log.fatal({ file: o.tokenFile }, 'the token file is empty');
+        process.exitCode = 2;
+        return;
+      }
+    }
+    const metrics = createMetrics();
+    const { deps, opts } = setup(o, { log, observe: observer(metrics) });
+    const server = new SnapshotServer({
+      host: o.listen.host,
+      port: o.listen.port,
+      collect: async () => (await collectSnapshot(deps, opts)).snapshot,
+      metrics,
+      log,
+      intervalMs: o.interval * 1000,
+      jitter: o.jitter,
+      maxConcurrent: o.maxCollections,
+      blobThreshold: o.blobThreshold,
+      token,
+    });
+    await server.start();
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      server.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  },
+);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(2);
+});

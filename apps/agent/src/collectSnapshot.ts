@@ -1,0 +1,305 @@
+import os from 'node:os';
+import {
+  NodeSnapshot,
+  type CollectorError,
+  type IpLink,
+  type NamespaceState,
+  type NodeSnapshotInput,
+} from '@patchbay/schema';
+import { readBridge } from './collectors/bridge.js';
+import { readCni, type PodRef } from './collectors/cni.js';
+import { countRules, readIptables } from './collectors/iptables.js';
+import { readIpsets, readIpvs } from './collectors/ipvs.js';
+import { readNetns, sysctlsFromNetconf, type NetnsRead, type NetnsTarget } from './collectors/netnsRead.js';
+import { readNft } from './collectors/nft.js';
+import { readHostSysctls } from './collectors/sysctl.js';
+import { childrenOf, indexCandidates, isHub, nsidName, pairsWith, peerLinksByNsid, type Candidate } from './discovery.js';
+import { limiter } from './limit.js';
+import type { Run } from './run.js';
+import { defaultPaths, type Paths, type SystemFs } from './system.js';
+import { agentVersion } from './version.js';
+
+export interface CollectDeps {
+  run: Run;
+  fs: SystemFs;
+  paths?: Partial<Paths>;
+  /** Called once per collector with its wall time, so `serve` can export it. */
+  observe?: (collector: string, seconds: number, failed: boolean) => void;
+  log?: { debug(o: object, msg: string): void; info(o: object, msg: string): void };
+  now?: () => Date;
+}
+
+export interface CollectOptions {
+  nodeName: string;
+  /** Processes spawned at once for namespace reads. */
+  concurrency?: number;
+  timeoutMs?: number;
+  nftFullListingLimit?: number;
+  nftExtraTables?: [string, string][];
+}
+
+type FoundBy = NamespaceState['foundBy'][number];
+
+interface Member {
+  inode: number;
+  nsid: number | null;
+  names: string[];
+  target: NetnsTarget;
+  foundBy: FoundBy[];
+}
+
+function targetFor(c: Candidate, proc: string): NetnsTarget | null {
+  if (c.names[0]) return { kind: 'name', name: c.names[0] };
+  if (c.pids[0] !== undefined) return { kind: 'path', path: `${proc}/${c.pids[0]}/ns/net` };
+  return null;
+}
+
+function procFoundBy(c: Candidate, proc: string): FoundBy[] {
+  return c.pids.slice(0, 1).map((pid) => ({ method: 'proc' as const, detail: `${proc}/${pid}/ns/net` }));
+}
+
+function nameFoundBy(c: Candidate, netnsDir: string): FoundBy[] {
+  return c.names.map((n) => ({ method: 'netns-name' as const, detail: `${netnsDir}/${n}` }));
+}
+
+function linkNames(links: IpLink[]): string {
+  return links.map((l) => l.ifname).join(', ');
+}
+
+/** Reads the node's kernel network state: the host namespace, the namespaces linked to it, and the host-wide tables. */
+export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): Promise<{ snapshot: NodeSnapshot; readSomething: boolean }> {
+  const paths = { ...defaultPaths, ...deps.paths };
+  const { run, fs } = deps;
+  const timeoutMs = opts.timeoutMs;
+  const errors: CollectorError[] = [];
+  const timed = async <T>(collector: string, fn: () => Promise<T>, failed: (v: T) => boolean = () => false): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      const v = await fn();
+      deps.observe?.(collector, (performance.now() - t0) / 1000, failed(v));
+      return v;
+    } catch (err) {
+      deps.observe?.(collector, (performance.now() - t0) / 1000, true);
+      throw err;
+    }
+  };
+  const note = (collector: string, messages: string[], namespace?: string) => {
+    for (const message of messages) errors.push({ collector, ...(namespace ? { namespace } : {}), message });
+  };
+  const limit = limiter(opts.concurrency ?? Math.max(4, os.availableParallelism() * 4));
+
+  // Host-wide collectors start at once; the namespace discovery runs beside them.
+  const iptablesP = timed('iptables', () => readIptables(run, timeoutMs), (r) => r.errors.length > 0);
+  const bridgeP = timed('bridge', () => readBridge(run, timeoutMs), (r) => r.errors.length > 0);
+  const ipvsP = timed('ipvs', () => readIpvs(run, fs, paths.proc, timeoutMs), (r) => r.errors.length > 0);
+  const ipsetP = timed('ipset', () => readIpsets(run, fs, '/sys/module', timeoutMs), (r) => r.errors.length > 0);
+  const cniP = timed('cni', () => readCni(fs, paths.cniConfDir, paths.cniResultsDir), (r) => r.errors.length > 0);
+  const sysctlP = timed('sysctl', () => readHostSysctls(fs, paths.proc), (r) => r.errors.length > 0);
+  const nftP = iptablesP.then((ipt) =>
+    timed(
+      'nft',
+      () =>
+        readNft(run, {
+          compatRules: ipt.dumps.filter((d) => d.backend === 'nft').reduce((n, d) => n + countRules(d.save), 0),
+          fullListingLimit: opts.nftFullListingLimit ?? 20_000,
+          extraTables: opts.nftExtraTables,
+          timeoutMs,
+        }),
+      (r) => r.mode !== 'full',
+    ),
+  );
+
+  let selfInode: number | null = null;
+  try {
+    selfInode = await fs.inode(`${paths.proc}/self/ns/net`);
+  } catch (err) {
+    note('discovery', [`cannot stat ${paths.proc}/self/ns/net: ${(err as Error).message}`]);
+  }
+  const host = await timed('host', () => limit(() => readNetns(run, { kind: 'self' }, { withNsids: true, timeoutMs })), (r) => r.errors.length > 0);
+  note('host', host.errors, 'host');
+
+  const { members, reads, selfNames } = await timed('namespaces', async () => {
+    const index = await indexCandidates(fs, paths.netnsDir, paths.proc, selfInode ?? -1);
+    const members = new Map<number, Member>();
+    const reads = new Map<number, NetnsRead>();
+    const readCandidate = (c: Candidate) => {
+      const target = targetFor(c, paths.proc);
+      return target ? limit(() => readNetns(run, target, { timeoutMs })) : Promise.resolve(null);
+    };
+    // 1. Our links' peer namespaces, by nsid; named ones are resolved by `ip netns list-id`.
+    const peers = peerLinksByNsid(host.links);
+    const unresolved: [number, IpLink[]][] = [];
+    for (const [nsid, links] of peers) {
+      const name = nsidName(host.nsids, nsid);
+      const c = name ? index.byName.get(name) : undefined;
+      if (!c) {
+        unresolved.push([nsid, links]);
+        continue;
+      }
+      members.set(c.inode, {
+        inode: c.inode,
+        nsid,
+        names: c.names,
+        target: targetFor(c, paths.proc)!,
+        foundBy: [
+          { method: 'veth-peer', detail: `${linkNames(links)} link_netnsid ${nsid}` },
+          ...nameFoundBy(c, paths.netnsDir),
+          ...procFoundBy(c, paths.proc),
+        ],
+      });
+    }
+    // 2. Unnamed peers: find the namespace (entered through a process) holding the far end of every such veth.
+    if (unresolved.length) {
+      const spare = [...index.byInode.values()].filter((c) => !members.has(c.inode) && c.names.length === 0);
+      const spareReads = await Promise.all(spare.map(readCandidate));
+      for (const [nsid, links] of unresolved) {
+        const hits = spare.filter((c, i) => spareReads[i] && !spareReads[i]!.unreadable && pairsWith(links, spareReads[i]!.links));
+        if (hits.length === 1) {
+          const c = hits[0]!;
+          members.set(c.inode, {
+            inode: c.inode,
+            nsid,
+            names: [],
+            target: targetFor(c, paths.proc)!,
+            foundBy: [{ method: 'veth-peer', detail: `${linkNames(links)} link_netnsid ${nsid}, peer ifindex matched` }, ...procFoundBy(c, paths.proc)],
+          });
+          reads.set(c.inode, spareReads[spare.indexOf(c)]!);
+        } else {
+          note('discovery', [
+            `${linkNames(links)} point at nsid ${nsid}, which ${hits.length ? `matches ${hits.length} namespaces` : 'no named namespace or process namespace matches'}; not read`,
+          ]);
+        }
+      }
+    }
+    // 3. Namespaces we hold an nsid for without a veth into them: included when they hold a macvlan/ipvlan child of ours.
+    const others = host.nsids.filter((e) => !peers.has(e.nsid) && e.name && index.byName.has(e.name));
+    await Promise.all(
+      others.map(async (e) => {
+        const c = index.byName.get(e.name!)!;
+        if (members.has(c.inode)) return;
+        const r = await readCandidate(c);
+        if (!r || r.unreadable) return;
+        const kids = childrenOf(host.links, r.links);
+        if (!kids.length) return;
+        members.set(c.inode, {
+          inode: c.inode,
+          nsid: e.nsid,
+          names: c.names,
+          target: targetFor(c, paths.proc)!,
+          foundBy: [
+            { method: 'nsid', detail: `nsid ${e.nsid}: ${kids.map((k) => `${k.ifname} (${k.linkinfo?.info_kind}) on ifindex ${k.link_index}`).join(', ')}` },
+            ...nameFoundBy(c, paths.netnsDir),
+            ...procFoundBy(c, paths.proc),
+          ],
+        });
+        reads.set(c.inode, r);
+      }),
+    );
+    // Read every member not read yet, side by side.
+    await Promise.all(
+      [...members.values()]
+        .filter((m) => !reads.has(m.inode))
+        .map(async (m) => {
+          reads.set(m.inode, await limit(() => readNetns(run, m.target, { timeoutMs })));
+        }),
+    );
+    return { members, reads, selfNames: index.selfNames };
+  });
+
+  // CNI cache entries name pods; match them to members by the inode their netns path leads to.
+  const cni = await cniP;
+  note('cni', cni.errors);
+  const podByInode = new Map<number, PodRef>();
+  const ourResults: typeof cni.results = [];
+  const memberInodes = new Set(members.keys());
+  await Promise.all(
+    cni.results.map(async (r) => {
+      if (!r.netns) return;
+      const inode = await fs.inode(r.netns).catch(() => null);
+      if (inode == null || !memberInodes.has(inode)) return;
+      ourResults.push(r);
+      if (r.pod) podByInode.set(inode, r.pod);
+      members.get(inode)!.foundBy.push({ method: 'cni-cache', detail: r.path });
+    }),
+  );
+
+  const namespaces: NamespaceState[] = [];
+  for (const m of [...members.values()].sort((a, b) => (a.nsid ?? 0) - (b.nsid ?? 0) || a.inode - b.inode)) {
+    const r = reads.get(m.inode)!;
+    const id = `netns:${m.inode}`;
+    if (r.unreadable) {
+      note('netns', r.errors.length ? r.errors : ['could not be read'], id);
+      continue;
+    }
+    if (isHub(r.links)) {
+      deps.log?.info({ netns: id, names: m.names }, 'skipping a namespace linked to several others (an underlay or another node)');
+      continue;
+    }
+    note('netns', r.errors, id);
+    namespaces.push({
+      id,
+      inode: m.inode,
+      nsid: m.nsid,
+      names: m.names,
+      foundBy: m.foundBy,
+      pod: podByInode.get(m.inode) ?? null,
+      links: r.links,
+      addrs: r.addrs,
+      routes: r.routes,
+      rules: r.rules,
+      neigh: r.neigh,
+      sysctls: sortKeys(sysctlsFromNetconf(r.netconf)),
+    });
+  }
+
+  const [iptables, bridge, ipvs, ipsets, nft, sysctls] = await Promise.all([iptablesP, bridgeP, ipvsP, ipsetP, nftP, sysctlP]);
+  note('iptables', iptables.errors);
+  note('bridge', bridge.errors);
+  note('ipvs', ipvs.errors);
+  note('ipset', ipsets.errors);
+  note('nft', nft.errors);
+  note('sysctl', sysctls.errors);
+
+  const input: NodeSnapshotInput = {
+    schemaVersion: 1,
+    kind: 'NodeSnapshot',
+    nodeName: opts.nodeName,
+    capturedAt: (deps.now?.() ?? new Date()).toISOString(),
+    agentVersion,
+    kernelRelease: os.release(),
+    host: {
+      id: 'host',
+      inode: selfInode,
+      nsid: null,
+      // Names under /var/run/netns for our own namespace (a lab node has one).
+      names: selfNames,
+      foundBy: [{ method: 'host', detail: `${paths.proc}/self/ns/net` }],
+      pod: null,
+      links: host.links,
+      addrs: host.addrs,
+      routes: host.routes,
+      rules: host.rules,
+      neigh: host.neigh,
+      // /proc/sys is exact (rp_filter 0/1/2, bridge-nf-call-*); netconf fills what it lacks.
+      sysctls: sortKeys({ ...sysctlsFromNetconf(host.netconf), ...sysctls.values }),
+    },
+    namespaces,
+    bridge: { fdb: bridge.fdb, ports: bridge.ports },
+    iptables: iptables.dumps,
+    iptablesBackendInUse: iptables.backendInUse,
+    nft: nft.ruleset,
+    ipvs: ipvs.text,
+    ipsets: ipsets.text,
+    cni: {
+      configs: cni.configs,
+      results: ourResults.sort((a, b) => a.path.localeCompare(b.path)).map((r) => ({ path: r.path, content: r.content })),
+    },
+    errors,
+  };
+  const readSomething = !host.unreadable || iptables.dumps.length > 0 || nft.ruleset !== null;
+  return { snapshot: NodeSnapshot.parse(input), readSomething };
+}
+
+function sortKeys(rec: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(rec).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
