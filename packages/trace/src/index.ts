@@ -2,6 +2,7 @@
 export { traceFlow } from './traceFlow.js';
 export type { TraceQueryInput } from './traceFlow.js';
 export { TraceInputError } from './errors.js';
+export { formatTrace } from './formatTrace.js';
 export { evaluateNetworkPolicy, policyTypes, selectorMatches } from './policy/networkPolicy.js';
 export type { DirectionResult, PolicyPeer, PolicyResult } from './policy/networkPolicy.js';
 export type { BaseChain, Hook, HookContext, HookOutcome, NetfilterEvaluator, NfPacket } from './netfilter/types.js';

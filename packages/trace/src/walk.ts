@@ -104,7 +104,15 @@ export class Walker {
     const e = st.ct.get(ns.id);
     const p = st.pkt;
     if (st.dir === 'ORIGINAL') return { state: e ? 'ESTABLISHED' : 'NEW', entry: e ?? null };
-    if (e && p.src === e.final.dst && p.dst === e.final.src && p.sport === e.final.dport && p.dport === e.final.sport) return { state: 'ESTABLISHED', entry: e };
+    if (e) {
+      const f = e.final;
+      const o = e.orig;
+      // The reply as it arrives, after un-SNAT (addressed to the original client), or after un-DNAT as well.
+      const raw = p.src === f.dst && p.sport === f.dport && p.dst === f.src && p.dport === f.sport;
+      const unSnatted = p.src === f.dst && p.sport === f.dport && p.dst === o.src && p.dport === o.sport;
+      const unDnatted = p.src === o.dst && p.sport === o.dport && p.dst === o.src && p.dport === o.sport;
+      if (raw || unSnatted || unDnatted) return { state: 'ESTABLISHED', entry: e };
+    }
     return { state: p.proto === 'tcp' ? 'INVALID' : 'NEW', entry: null };
   }
 
@@ -497,12 +505,15 @@ export class Walker {
   }
 
   private underlayTarget(ns: NetnsModel, ip: string): { node: NodeModel; dev: DeviceModel | null } | null {
+    let found: { node: NodeModel; dev: DeviceModel | null } | null = null;
     for (const o of this.model.addressOwners.get(ip) ?? []) {
       if (o.kind !== 'node' || o.node === ns.node) continue;
       const node = this.model.nodes.get(o.node)!;
-      return { node, dev: o.device ? (this.model.devices.get(o.device) ?? null) : null };
+      const dev = o.device ? (this.model.devices.get(o.device) ?? null) : null;
+      if (dev) return { node, dev };
+      found ??= { node, dev };
     }
-    return null;
+    return found;
   }
 
   /** Out of a node's own interface towards another node's address (or out of the cluster). */
