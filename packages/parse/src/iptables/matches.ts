@@ -3,7 +3,7 @@
 // kept as {kind: 'unknown', module, args} with a warning.
 
 import { parseMarkMask, parsePortRange } from '../net.js';
-import type { RawOption } from './options.js';
+import { arity, type Arity, type RawOption } from './options.js';
 import type { AddrMatch, IfaceMatch, IptablesMatch, L4Match, ListMatch, MarkMatch, PortListMatch, PortMatch, UnknownOption } from './types.js';
 
 /** What a builder may report; the caller attaches the line and decides strict vs lenient. */
@@ -13,6 +13,7 @@ export interface BuildContext {
 
 interface ModuleSpec {
   arity: Readonly<Record<string, number>>;
+  table?: Arity;
   build(opts: RawOption[], ctx: BuildContext, module: string): IptablesMatch;
 }
 
@@ -588,8 +589,10 @@ function limitRate(text: string): number | null {
 }
 
 /** Value counts of a module's options, or undefined for a module the model does not know. */
-export function moduleArity(module: string): Readonly<Record<string, number>> | undefined {
-  return modules[module]?.arity;
+export function moduleArity(module: string): Arity | undefined {
+  const spec = modules[module];
+  if (!spec) return undefined;
+  return (spec.table ??= arity(spec.arity));
 }
 
 export function buildMatch(module: string, opts: RawOption[], ctx: BuildContext): IptablesMatch {
@@ -608,3 +611,13 @@ export function buildMatch(module: string, opts: RawOption[], ctx: BuildContext)
 
 /** Modules the model structures; everything else becomes {kind: 'unknown'}. */
 export const KNOWN_MATCH_MODULES: readonly string[] = Object.keys(modules);
+
+/** Every option name and module name the model knows, for interning. */
+export function knownMatchWords(): string[] {
+  const out = new Set<string>();
+  for (const [name, spec] of Object.entries(modules)) {
+    out.add(name);
+    for (const o of Object.keys(spec.arity)) out.add(o);
+  }
+  return [...out];
+}

@@ -5,11 +5,12 @@
 
 import { ParseError, WarningSink } from '../errors.js';
 import { normaliseProto } from '../net.js';
-import { checkJumps } from './checkJumps.js';
-import { buildMatch, moduleArity, parseAddr, parseIface, type BuildContext } from './matches.js';
-import { readOptions } from './options.js';
-import { buildTarget, targetArityOf } from './targets.js';
-import { TokenizeError, tokenizeRule } from './tokenize.js';
+import { danglingJumps } from './checkJumps.js';
+import { InternTable, LineCursor } from './lineCursor.js';
+import { buildMatch, knownMatchWords, moduleArity, parseAddr, parseIface, type BuildContext } from './matches.js';
+import { NO_OPTIONS, internWords, internedWord, readOptions, type RawOption } from './options.js';
+import { buildTarget, knownTargetWords, targetArityOf } from './targets.js';
+import { TokenizeError } from './tokenize.js';
 import type { Counters, IptablesChain, IptablesMatch, IptablesRule, IptablesRuleset, IptablesTable, IptablesTarget, ParseIptablesOptions } from './types.js';
 
 const BUILTIN_CHAINS: Record<string, readonly string[]> = {
@@ -44,13 +45,12 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   const lines = text.split('\n');
   // A final newline leaves one empty string; do not count it as a line.
   const count = lines.length > 0 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
-  const ctx: BuildContext & { line: number; raw: string } = {
-    line: 0,
-    raw: '',
-    warn(message: string) {
-      sink.warn(this.line, message, this.raw);
-    },
-  };
+  const ctx = new RuleContext(sink);
+  const cur = new LineCursor();
+  let lastChain: IptablesChain | null = null;
+  // Kept past COMMIT for the origin pass and the jump check (faster than walking the records).
+  const allChains: IptablesChain[] = [];
+  const chainMaps = new Map<string, Map<string, IptablesChain>>();
 
   for (let li = 0; li < count; li++) {
     lineNo = li + 1;
@@ -82,12 +82,14 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
       const table: IptablesTable = { name, line: lineNo, chains: Object.create(null) as Record<string, IptablesChain> };
       tables[name] = table;
       open = { table, chains: new Map() };
+      chainMaps.set(name, open.chains);
+      lastChain = null;
       continue;
     }
 
     if (c0 === 58 /* : */) {
       if (!open) throw new ParseError(lineNo, 'chain declared before any table (*filter, *nat, ...)', line);
-      declareChain(open, line, lineNo);
+      allChains.push(declareChain(open, line, lineNo));
       continue;
     }
 
@@ -98,30 +100,31 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
     }
 
     let counters: Counters | null = null;
-    let body = line;
+    let from = 0;
     if (c0 === 91 /* [ */) {
       const close = line.indexOf(']');
       counters = close > 0 ? parseCounters(line.slice(1, close)) : null;
       if (!counters) throw new ParseError(lineNo, 'bad [packets:bytes] counter prefix', line);
-      body = line.slice(close + 1).trimStart();
+      from = close + 1;
+      while (line.charCodeAt(from) === 32) from++;
     }
 
-    if (body.startsWith('-A ') || body.startsWith('-I ') || body.startsWith('--append ')) {
+    if (line.startsWith('-A ', from) || line.startsWith('-I ', from) || line.startsWith('--append ', from)) {
       if (!open) throw new ParseError(lineNo, 'rule before any table (*filter, *nat, ...)', line);
-      let tokens: string[];
       try {
-        tokens = tokenizeRule(body);
+        cur.reset(line, from);
       } catch (e) {
         if (e instanceof TokenizeError) throw new ParseError(lineNo, e.message, line);
         throw e;
       }
-      const chainName = tokens[1];
-      if (chainName === undefined) throw new ParseError(lineNo, '-A without a chain name', line);
-      const chain = open.chains.get(chainName);
-      if (!chain) throw new ParseError(lineNo, `-A to undeclared chain ${chainName} in table ${open.table.name}`, line);
+      cur.next(); // -A
+      if (!cur.next()) throw new ParseError(lineNo, '-A without a chain name', line);
+      // iptables-save writes a chain's rules together, so the previous rule's chain is almost always the one.
+      const chain: IptablesChain | undefined = lastChain && cur.is(lastChain.name) ? lastChain : open.chains.get(cur.value());
+      if (!chain) throw new ParseError(lineNo, `-A to undeclared chain ${cur.value()} in table ${open.table.name}`, line);
       ctx.line = lineNo;
       ctx.raw = line;
-      const rule = parseRuleTokens(tokens, 2, ctx, line, lineNo, chain, counters);
+      const rule = parseRule(cur, ctx, open, chain, counters);
       if (!sawV4 || !sawV6) {
         for (const m of rule.matches) {
           if (m.kind === 'src' || m.kind === 'dst') {
@@ -131,6 +134,7 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
         }
       }
       chain.rules.push(rule);
+      lastChain = chain;
       continue;
     }
 
@@ -141,16 +145,13 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   if (!family) family = sawV6 && !sawV4 ? 'ipv6' : 'ipv4';
   if (family === 'ipv6' && tool === 'iptables-save' && sawV6 && !sawV4) tool = 'ip6tables-save';
   const origin = opts.origin ?? `${tool} ${family === 'ipv6' ? 'v6' : 'v4'}${backend ? ` ${backend}` : ''}`;
-  for (const tname in tables) {
-    const table = tables[tname]!;
-    for (const cname in table.chains) {
-      const chain = table.chains[cname]!;
-      const o = `${origin} / ${tname} / ${cname}`;
-      for (const r of chain.rules) r.origin = o;
-    }
+  for (const chain of allChains) {
+    const o = `${origin} / ${chain.table} / ${chain.name}`;
+    const rules = chain.rules;
+    for (let i = 0; i < rules.length; i++) rules[i]!.origin = o;
   }
   const ruleset: IptablesRuleset = { family, backend, version, origin, tables, warnings: sink.warnings, danglingJumps: [] };
-  ruleset.danglingJumps = checkJumps(ruleset);
+  ruleset.danglingJumps = danglingJumps(allChains, chainMaps);
   for (const d of ruleset.danglingJumps) sink.warn(d.line, `jump from ${d.table}/${d.chain} to undefined chain ${d.target}`);
   return ruleset;
 }
@@ -164,7 +165,7 @@ function parseCounters(text: string): Counters | null {
   return [p, b];
 }
 
-function declareChain(open: OpenTable, line: string, lineNo: number): void {
+function declareChain(open: OpenTable, line: string, lineNo: number): IptablesChain {
   // ":NAME POLICY [p:b]" — POLICY is "-" for user chains.
   const parts = line.slice(1).split(' ');
   const name = parts[0] ?? '';
@@ -185,125 +186,190 @@ function declareChain(open: OpenTable, line: string, lineNo: number): void {
   const chain: IptablesChain = { name, table: open.table.name, builtin, policy, counters, line: lineNo, rules: [] };
   open.chains.set(name, chain);
   open.table.chains[name] = chain;
+  return chain;
 }
 
-function parseRuleTokens(
-  tokens: string[],
-  start: number,
-  ctx: BuildContext & { line: number; raw: string },
-  raw: string,
-  lineNo: number,
-  chain: IptablesChain,
-  prefixCounters: Counters | null,
-): IptablesRule {
-  const matches: IptablesMatch[] = [];
+const enum W {
+  Src = 1,
+  Dst,
+  In,
+  Out,
+  Proto,
+  Frag,
+  Match,
+  Jump,
+  Goto,
+  Counters,
+}
+
+const RULE_WORDS = new InternTable<W>();
+for (const [w, code] of [
+  ['-s', W.Src], ['--source', W.Src], ['-d', W.Dst], ['--destination', W.Dst], ['-i', W.In], ['--in-interface', W.In],
+  ['-o', W.Out], ['--out-interface', W.Out], ['-p', W.Proto], ['--protocol', W.Proto], ['-f', W.Frag], ['--fragment', W.Frag],
+  ['-m', W.Match], ['--match', W.Match], ['-j', W.Jump], ['--jump', W.Jump], ['-g', W.Goto], ['--goto', W.Goto],
+  ['-c', W.Counters], ['--set-counters', W.Counters],
+] as const) {
+  RULE_WORDS.set(w, code);
+}
+internWords(knownMatchWords());
+internWords(knownTargetWords());
+
+/** The rule-level option the current word names; the two-letter forms without a table lookup. */
+function ruleWord(cur: LineCursor): W | undefined {
+  if (cur.wordLength() === 2 && cur.firstChar() === 45) {
+    switch (cur.charAt(1)) {
+      case 115 /* s */:
+        return W.Src;
+      case 100 /* d */:
+        return W.Dst;
+      case 105 /* i */:
+        return W.In;
+      case 111 /* o */:
+        return W.Out;
+      case 112 /* p */:
+        return W.Proto;
+      case 102 /* f */:
+        return W.Frag;
+      case 109 /* m */:
+        return W.Match;
+      case 106 /* j */:
+        return W.Jump;
+      case 103 /* g */:
+        return W.Goto;
+      case 99 /* c */:
+        return W.Counters;
+    }
+    return undefined;
+  }
+  return cur.find(RULE_WORDS);
+}
+
+/** Reports warnings for the rule being read; one instance per parse, no closures per rule. */
+class RuleContext implements BuildContext {
+  line = 0;
+  raw = '';
+  constructor(private readonly sink: WarningSink) {}
+  warn(message: string): void {
+    this.sink.warn(this.line, message, this.raw);
+  }
+}
+
+function value(cur: LineCursor, what: string, ctx: RuleContext): string {
+  if (!cur.next()) throw new ParseError(ctx.line, `${what} needs a value (line cut off?)`, ctx.raw);
+  return cur.value();
+}
+
+function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: IptablesChain, prefixCounters: Counters | null): IptablesRule {
+  const raw = ctx.raw;
+  const lineNo = ctx.line;
+  const matches = scratch;
+  matches.length = 0;
   let target: IptablesTarget | null = null;
   let counters = prefixCounters;
   let negate = false;
+  let negateAt = 0;
   let proto: string | null = null;
-  const n = tokens.length;
-  let i = start;
-  const need = (what: string): string => {
-    const v = tokens[i + 1];
-    if (v === undefined) throw new ParseError(lineNo, `${what} needs a value (line cut off?)`, raw);
-    return v;
-  };
-  while (i < n) {
-    const tok = tokens[i]!;
-    if (tok === '!') {
+  for (;;) {
+    const before = cur.mark();
+    if (!cur.next()) break;
+    if (cur.is('!')) {
       if (negate) throw new ParseError(lineNo, 'double "!"', raw);
       negate = true;
-      i++;
+      negateAt = before;
       continue;
     }
-    switch (tok) {
-      case '-s':
-      case '--source':
-      case '-d':
-      case '--destination': {
-        const v = need(tok);
-        const a = parseAddr(v, negate);
-        if (!a) throw new ParseError(lineNo, `${tok} has an invalid address "${v}"`, raw);
-        matches.push(tok === '-s' || tok === '--source' ? { kind: 'src', ...a } : { kind: 'dst', ...a });
-        i += 2;
+    const code = ruleWord(cur);
+    switch (code) {
+      case W.Src:
+      case W.Dst: {
+        const v = value(cur, code === W.Src ? '-s' : '-d', ctx);
+        const m = addrMatch(code === W.Src ? 'src' : 'dst', v, negate);
+        if (!m) throw new ParseError(lineNo, `${code === W.Src ? '-s' : '-d'} has an invalid address "${v}"`, raw);
+        matches.push(m);
         break;
       }
-      case '-i':
-      case '--in-interface':
-      case '-o':
-      case '--out-interface': {
-        const f = parseIface(need(tok), negate);
-        matches.push(tok === '-i' || tok === '--in-interface' ? { kind: 'in', ...f } : { kind: 'out', ...f });
-        i += 2;
+      case W.In:
+      case W.Out: {
+        const f = parseIface(value(cur, code === W.In ? '-i' : '-o', ctx), negate);
+        matches.push(code === W.In ? { kind: 'in', negate: f.negate, name: f.name, wildcard: f.wildcard, prefix: f.prefix } : { kind: 'out', negate: f.negate, name: f.name, wildcard: f.wildcard, prefix: f.prefix });
         break;
       }
-      case '-p':
-      case '--protocol':
-        proto = normaliseProto(need(tok));
+      case W.Proto:
+        proto = normaliseProto(value(cur, '-p', ctx));
         matches.push({ kind: 'proto', negate, proto });
-        i += 2;
         break;
-      case '-f':
-      case '--fragment':
+      case W.Frag:
         matches.push({ kind: 'fragment', negate });
-        i += 1;
         break;
-      case '-m':
-      case '--match': {
+      case W.Match: {
         if (negate) throw new ParseError(lineNo, '"!" before -m (negate an option of the module instead)', raw);
-        const module = need(tok);
-        const run = readOptions(tokens, i + 2, moduleArity(module) ?? NO_ARITY);
-        if (run.missing) throw new ParseError(lineNo, `-m ${module} ${run.missing} is missing its value (line cut off?)`, raw);
-        matches.push(buildMatch(module, run.options, ctx));
-        i = run.next;
+        if (!cur.next()) throw new ParseError(lineNo, '-m needs a value (line cut off?)', raw);
+        const module = internedWord(cur);
+        const missing = readOptions(cur, moduleArity(module) ?? NO_OPTIONS, opts);
+        if (missing !== null) throw new ParseError(lineNo, `-m ${module} ${missing} is missing its value (line cut off?)`, raw);
+        matches.push(buildMatch(module, opts, ctx));
         break;
       }
-      case '-j':
-      case '--jump':
-      case '-g':
-      case '--goto': {
-        if (negate) throw new ParseError(lineNo, `"!" before ${tok}`, raw);
-        if (target) ctx.warn(`second target ${tok} replaces the first`);
-        const name = need(tok);
-        const isGoto = tok === '-g' || tok === '--goto';
-        const run = readOptions(tokens, i + 2, isGoto ? NO_ARITY : (targetArityOf(name) ?? NO_ARITY));
-        if (run.missing) throw new ParseError(lineNo, `-j ${name} ${run.missing} is missing its value (line cut off?)`, raw);
-        target = buildTarget(name, run.options, ctx, isGoto);
-        i = run.next;
+      case W.Jump:
+      case W.Goto: {
+        const flag = code === W.Jump ? '-j' : '-g';
+        if (negate) throw new ParseError(lineNo, `"!" before ${flag}`, raw);
+        if (target) ctx.warn(`second target ${flag} replaces the first`);
+        if (!cur.next()) throw new ParseError(lineNo, `${flag} needs a value (line cut off?)`, raw);
+        const isGoto = code === W.Goto;
+        // A declared chain: a plain jump, named by the chain's own string so 150k rules share it.
+        const chainHit = open.chains.get(cur.value());
+        if (chainHit) {
+          if (readOptions(cur, NO_OPTIONS, opts) !== null || opts.length > 0) ctx.warn(`${flag} ${chainHit.name} (a chain) takes no options`);
+          target = isGoto ? { kind: 'goto', chain: chainHit.name } : { kind: 'jump', chain: chainHit.name };
+          break;
+        }
+        const name = internedWord(cur);
+        const missing = readOptions(cur, isGoto ? NO_OPTIONS : (targetArityOf(name) ?? NO_OPTIONS), opts);
+        if (missing !== null) throw new ParseError(lineNo, `${flag} ${name} ${missing} is missing its value (line cut off?)`, raw);
+        target = buildTarget(name, opts, ctx, isGoto);
         break;
       }
-      case '-c':
-      case '--set-counters': {
-        const p = Number(tokens[i + 1]);
-        const b = Number(tokens[i + 2]);
-        if (!Number.isInteger(p) || !Number.isInteger(b)) throw new ParseError(lineNo, `${tok} needs two numbers`, raw);
+      case W.Counters: {
+        const p = cur.next() ? Number(cur.value()) : NaN;
+        const b = cur.next() ? Number(cur.value()) : NaN;
+        if (!Number.isInteger(p) || !Number.isInteger(b)) throw new ParseError(lineNo, '-c needs two numbers', raw);
         counters = [p, b];
-        i += 3;
         break;
       }
       default: {
         // `-p tcp --dport 80` without `-m tcp`: the protocol's module is implied.
-        const implicit = proto !== null && tok.startsWith('--') ? IMPLICIT_MODULE[proto] : undefined;
+        const implicit = proto !== null && cur.firstChar() === 45 && cur.charAt(1) === 45 ? IMPLICIT_MODULE[proto] : undefined;
         if (implicit) {
-          if (negate) i--; // let the module reader see the "!"
-          const run = readOptions(tokens, i, moduleArity(implicit)!);
-          if (run.missing) throw new ParseError(lineNo, `-p ${proto} ${run.missing} is missing its value (line cut off?)`, raw);
-          if (run.next > i) {
-            matches.push(buildMatch(implicit, run.options, ctx));
-            i = run.next;
+          cur.rewind(negate ? negateAt : before);
+          const missing = readOptions(cur, moduleArity(implicit)!, opts);
+          if (missing !== null) throw new ParseError(lineNo, `-p ${proto} ${missing} is missing its value (line cut off?)`, raw);
+          if (opts.length > 0) {
+            matches.push(buildMatch(implicit, opts, ctx));
             negate = false;
             continue;
           }
-          if (negate) i++;
+          cur.next();
+          if (negate) cur.next();
         }
-        ctx.warn(`unknown option ${tok}`);
-        i++;
+        ctx.warn(`unknown option ${cur.value()}`);
       }
     }
     negate = false;
   }
   if (negate) throw new ParseError(lineNo, 'line ends in "!"', raw);
-  return { raw, line: lineNo, origin: '', table: chain.table, chain: chain.name, index: chain.rules.length, counters, matches, target };
+  // Copy out of the scratch array so the kept array has exactly as many slots as matches.
+  return { raw, line: lineNo, origin: '', table: chain.table, chain: chain.name, index: chain.rules.length, counters, matches: matches.slice(), target };
 }
 
-const NO_ARITY: Readonly<Record<string, number>> = Object.freeze({});
+function addrMatch(kind: 'src' | 'dst', text: string, negate: boolean): IptablesMatch | null {
+  const a = parseAddr(text, negate);
+  if (!a) return null;
+  return a.mask === undefined
+    ? { kind, negate, cidr: a.cidr, addr: a.addr, prefixLen: a.prefixLen }
+    : { kind, negate, cidr: a.cidr, addr: a.addr, prefixLen: a.prefixLen, mask: a.mask };
+}
+
+// Reused between rules (parsing is synchronous and not re-entrant); what is kept is copied out.
+const scratch: IptablesMatch[] = [];
+const opts: RawOption[] = [];

@@ -3,7 +3,7 @@
 
 import { parseMarkMask, parseUint32 } from '../net.js';
 import type { BuildContext } from './matches.js';
-import type { RawOption } from './options.js';
+import { arity, type Arity, type RawOption } from './options.js';
 import type { IptablesTarget, NatRange, UnknownOption } from './types.js';
 
 const natArity = { '--to-destination': 1, '--to-source': 1, '--to': 1, '--random': 0, '--random-fully': 0, '--persistent': 0 };
@@ -35,8 +35,11 @@ export const EXTENSION_TARGETS: ReadonlySet<string> = new Set([
   'TPROXY', 'TRACE', 'TTL', 'ULOG', 'SAME', 'BALANCE',
 ]);
 
-export function targetArityOf(name: string): Readonly<Record<string, number>> | undefined {
-  return targetArity[name];
+const tables = new Map<string, Arity>();
+for (const [name, counts] of Object.entries(targetArity)) tables.set(name, arity(counts));
+
+export function targetArityOf(name: string): Arity | undefined {
+  return tables.get(name);
 }
 
 export function isModelledTarget(name: string): boolean {
@@ -134,7 +137,7 @@ export function buildTarget(name: string, opts: RawOption[], ctx: BuildContext, 
     if (opts.length > 0) ctx.warn(`-g ${name} takes no options`);
     return { kind: 'goto', chain: name };
   }
-  if (targetArity[name] === undefined && !EXTENSION_TARGETS.has(name) && opts.length === 0) return { kind: 'jump', chain: name };
+  if (!tables.has(name) && !EXTENSION_TARGETS.has(name) && opts.length === 0) return { kind: 'jump', chain: name };
   const extra: UnknownOption[] = [];
   switch (name) {
     case 'ACCEPT':
@@ -280,4 +283,14 @@ function buildConnmark(opts: RawOption[], ctx: BuildContext, extra: UnknownOptio
   }
   if (op === 'set') return withExtra({ kind: 'connmark', op, value: value!, mask: mask!, written }, extra);
   return withExtra({ kind: 'connmark', op, nfmask, ctmask, written }, extra);
+}
+
+/** Every target name and target option name the model knows, for interning. */
+export function knownTargetWords(): string[] {
+  const out = new Set<string>(EXTENSION_TARGETS);
+  for (const [name, arity] of Object.entries(targetArity)) {
+    out.add(name);
+    for (const o of Object.keys(arity)) out.add(o);
+  }
+  return [...out];
 }
