@@ -1,6 +1,6 @@
 import { Scenario, parseScenario, type ScenarioInput } from './scenario.js';
 
-// The built-in scenarios: one small "shop" cluster (3 nodes, 8 pods, 7 services, 2 NetworkPolicies) wired four
+// The built-in scenarios: one small "shop" cluster (3 nodes, 8 pods, 8 services, 2 NetworkPolicies) wired four
 // ways, plus a 20-pod variant for the bring-up bench. Tests derive their expectations from the intent below.
 
 const nodes = [
@@ -26,7 +26,15 @@ const shopServices: ScenarioInput['services'] = [
   { namespace: 'shop', name: 'web', clusterIP: '10.96.0.10', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
   { namespace: 'shop', name: 'api', type: 'NodePort', clusterIP: '10.96.0.20', selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort: 30080 }] },
   { namespace: 'shop', name: 'checkout', clusterIP: '10.96.0.30', selector: { app: 'checkout' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
-  { namespace: 'shop', name: 'db', clusterIP: '10.96.0.40', selector: { app: 'db' }, sessionAffinity: 'ClientIP', ports: [{ name: 'postgres', port: 5432, targetPort: 'postgres' }] },
+  {
+    namespace: 'shop',
+    name: 'web-sticky',
+    clusterIP: '10.96.0.11',
+    selector: { app: 'web' },
+    sessionAffinity: 'ClientIP',
+    ports: [{ name: 'http', port: 80, targetPort: 'http' }],
+  },
+  { namespace: 'shop', name: 'db', clusterIP: '10.96.0.40', selector: { app: 'db' }, ports: [{ name: 'postgres', port: 5432, targetPort: 'postgres' }] },
   {
     namespace: 'shop',
     name: 'web-local',

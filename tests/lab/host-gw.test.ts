@@ -1,0 +1,3 @@
+import { scenarioSuite } from './scenarioSuite.js';
+
+scenarioSuite('host-gw');
