@@ -1,3 +1,6 @@
+// A kube-proxy-style iptables-save dump (nat + filter, -c counters) for benchmarks: per service a ClusterIP
+// rule, a NodePort rule, an EXT chain, a SVC chain with random-probability endpoint picks and a SEP chain per
+// endpoint, as kube-proxy's iptables mode writes them.
 import { createHash } from 'node:crypto';
 function hash16(s: string): string {
   // Same idea as kube-proxy's chain names (base32 of sha256); exact equality with kube-proxy is not needed here.
