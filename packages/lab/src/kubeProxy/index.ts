@@ -3,9 +3,9 @@
 export type { KubeProxyOptions } from './options.js';
 export { KubeProxyOptionsSchema } from './options.js';
 export { renderIptablesRules, renderIptablesFromPorts, statisticProbability } from './iptables.js';
-export type { IptablesRenderOptions } from './iptables.js';
+export type { IptablesFragment, IptablesRenderOptions } from './iptables.js';
 export { renderNftRules, renderNftFromPorts } from './nftables.js';
-export { endpointsForNode } from './servicePorts.js';
+export { endpointsForNode, localizePorts } from './servicePorts.js';
 export type { EndpointInfo, ServicePortInfo } from './servicePorts.js';
 export {
   endpointChainName,

@@ -165,3 +165,15 @@ function collectEndpoints(slices: EndpointSlice[], portName: string, protocol: s
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * The same ports seen from another node: only Local-policy ports depend on the node, so the rest are shared.
+ * Lets a caller categorise once and render many nodes cheaply.
+ */
+export function localizePorts(ports: ServicePortInfo[], nodeName: string): ServicePortInfo[] {
+  return ports.map((sp) => {
+    if (!sp.internalPolicyLocal && !sp.externalPolicyLocal) return sp;
+    const allEndpoints = sp.allEndpoints.map((e) => ({ ...e, local: e.nodeName === nodeName }));
+    return { ...sp, allEndpoints, clusterEndpoints: usable(allEndpoints), localEndpoints: usable(allEndpoints.filter((e) => e.local)) };
+  });
+}
