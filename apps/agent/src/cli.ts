@@ -3,9 +3,7 @@ import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { collectSnapshot, type CollectDeps, type CollectOptions } from './collectSnapshot.js';
 import { createLogger } from './log.js';
-import { createMetrics, observer } from './metrics.js';
 import { execRun } from './run.js';
-import { SnapshotServer } from './serve.js';
 import { realFs } from './system.js';
 import { agentVersion } from './version.js';
 
@@ -136,6 +134,9 @@ withCommon(
         return;
       }
     }
+    // Loaded here so that `snapshot` does not pay for the HTTP server and prom-client.
+    const { createMetrics, observer } = await import('./metrics.js');
+    const { SnapshotServer } = await import('./serve.js');
     const metrics = createMetrics();
     const { deps, opts } = setup(o, { log, observe: observer(metrics) });
     const server = new SnapshotServer({

@@ -11,7 +11,7 @@ import { readCni, type PodRef } from './collectors/cni.js';
 import { countRules, readIptables } from './collectors/iptables.js';
 import { readIpsets, readIpvs } from './collectors/ipvs.js';
 import { readNetns, sysctlsFromNetconf, type NetnsRead, type NetnsTarget } from './collectors/netnsRead.js';
-import { readNft } from './collectors/nft.js';
+import { readNft, readNftTables } from './collectors/nft.js';
 import { readHostSysctls } from './collectors/sysctl.js';
 import { childrenOf, indexCandidates, isHub, nsidName, pairsWith, peerLinksByNsid, type Candidate } from './discovery.js';
 import { limiter } from './limit.js';
@@ -95,19 +95,25 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
   const ipsetP = timed('ipset', () => readIpsets(run, fs, '/sys/module', timeoutMs), (r) => r.errors.length > 0);
   const cniP = timed('cni', () => readCni(fs, paths.cniConfDir, paths.cniResultsDir), (r) => r.errors.length > 0);
   const sysctlP = timed('sysctl', () => readHostSysctls(fs, paths.proc), (r) => r.errors.length > 0);
-  const nftP = iptablesP.then((ipt) =>
-    timed(
-      'nft',
-      () =>
-        readNft(run, {
-          compatRules: ipt.dumps.filter((d) => d.backend === 'nft').reduce((n, d) => n + countRules(d.save), 0),
-          fullListingLimit: opts.nftFullListingLimit ?? 20_000,
-          extraTables: opts.nftExtraTables,
-          timeoutMs,
-        }),
-      (r) => r.mode !== 'full',
-    ),
-  );
+  // nft: the whole ruleset when iptables-nft holds few rules (known once iptables-nft-save is done), else the
+  // known native tables. When iptables-nft-save is slow, the ruleset is large: list the tables meanwhile.
+  let tablesEarly: ReturnType<typeof readNftTables> | undefined;
+  const speculate = setTimeout(() => {
+    tablesEarly = readNftTables(run, opts.nftExtraTables, timeoutMs);
+    tablesEarly.catch(() => undefined);
+  }, 250);
+  const nftP = iptablesP.then(async (ipt) => {
+    clearTimeout(speculate);
+    const nftStart = performance.now();
+    const compatRules = ipt.dumps.filter((d) => d.backend === 'nft').reduce((n, d) => n + countRules(d.save), 0);
+    const r = await readNft(
+      run,
+      { compatRules, fullListingLimit: opts.nftFullListingLimit ?? 20_000, extraTables: opts.nftExtraTables, timeoutMs },
+      tablesEarly,
+    );
+    deps.observe?.('nft', (performance.now() - nftStart) / 1000, r.mode === 'none');
+    return r;
+  });
 
   let selfInode: number | null = null;
   try {

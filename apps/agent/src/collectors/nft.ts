@@ -46,16 +46,18 @@ function parseRuleset(text: string, what: string): NftRuleset {
   return doc as NftRuleset;
 }
 
-export async function readNft(run: Run, opts: NftOptions): Promise<NftRead> {
-  if (opts.compatRules <= opts.fullListingLimit) {
-    try {
-      const { stdout } = await run('nft', ['-j', 'list', 'ruleset'], { timeoutMs: opts.timeoutMs });
-      return { ruleset: parseRuleset(stdout, 'nft -j list ruleset'), errors: [], mode: 'full' };
-    } catch (err) {
-      return { ruleset: null, errors: [errorMessage(err)], mode: 'none' };
-    }
+export async function readNftFull(run: Run, timeoutMs?: number): Promise<NftRead> {
+  try {
+    const { stdout } = await run('nft', ['-j', 'list', 'ruleset'], { timeoutMs });
+    return { ruleset: parseRuleset(stdout, 'nft -j list ruleset'), errors: [], mode: 'full' };
+  } catch (err) {
+    return { ruleset: null, errors: [errorMessage(err)], mode: 'none' };
   }
-  const tables = [...KNOWN_NATIVE_TABLES, ...(opts.extraTables ?? [])];
+}
+
+/** Lists the known native tables one by one (each listing is cheap); the caller adds why the listing is partial. */
+export async function readNftTables(run: Run, extraTables: [string, string][] = [], timeoutMs?: number): Promise<NftRead & { found: string[]; tables: string[] }> {
+  const tables = [...KNOWN_NATIVE_TABLES, ...extraTables];
   const errors: string[] = [];
   const found: string[] = [];
   const items: unknown[] = [];
@@ -65,7 +67,7 @@ export async function readNft(run: Run, opts: NftOptions): Promise<NftRead> {
   const listed = await Promise.all(
     tables.map(async ([family, name]) => {
       try {
-        const { stdout } = await run('nft', ['-j', 'list', 'table', family, name], { timeoutMs: opts.timeoutMs });
+        const { stdout } = await run('nft', ['-j', 'list', 'table', family, name], { timeoutMs });
         return { table: `${family} ${name}`, doc: parseRuleset(stdout, `nft -j list table ${family} ${name}`), err: null };
       } catch (err) {
         return { table: `${family} ${name}`, doc: null, err };
@@ -90,11 +92,31 @@ export async function readNft(run: Run, opts: NftOptions): Promise<NftRead> {
       errors.push(msg);
     }
   }
-  if (missingTool) return { ruleset: null, errors, mode: 'none' };
-  errors.push(
-    `nft ruleset not listed whole: iptables-nft tables hold ${opts.compatRules} rules (read by iptables-nft-save), ` +
-      `and listing them through nft is slow; listed only the native tables ${tables.map((t) => t.join(' ')).join(', ')} ` +
-      `(present: ${found.join(', ') || 'none'}). A native table with another name is not in this snapshot.`,
+  const names = tables.map((t) => t.join(' '));
+  if (missingTool) return { ruleset: null, errors, mode: 'none', found, tables: names };
+  return { ruleset: { nftables: meta ? [meta, ...items] : items }, errors, mode: 'tables', found, tables: names };
+}
+
+/** Why a snapshot carries only some nft tables. */
+export function partialListingNote(compatRules: number, tables: string[], found: string[]): string {
+  return (
+    `nft ruleset not listed whole: iptables-nft tables hold ${compatRules} rules (read by iptables-nft-save), ` +
+    `and listing them through nft is slow; listed only the native tables ${tables.join(', ')} ` +
+    `(present: ${found.join(', ') || 'none'}). A native table with another name is not in this snapshot.`
   );
-  return { ruleset: { nftables: meta ? [meta, ...items] : items }, errors, mode: 'tables' };
+}
+
+/**
+ * The whole ruleset when iptables-nft holds at most fullListingLimit rules, else the known native tables.
+ * `tablesEarly` lets the caller start the table listing before the rule count is known.
+ */
+export async function readNft(
+  run: Run,
+  opts: NftOptions,
+  tablesEarly?: Promise<Awaited<ReturnType<typeof readNftTables>>>,
+): Promise<NftRead> {
+  if (opts.compatRules <= opts.fullListingLimit) return readNftFull(run, opts.timeoutMs);
+  const t = await (tablesEarly ?? readNftTables(run, opts.extraTables, opts.timeoutMs));
+  if (t.mode === 'none') return { ruleset: null, errors: t.errors, mode: 'none' };
+  return { ruleset: t.ruleset, errors: [...t.errors, partialListingNote(opts.compatRules, t.tables, t.found)], mode: 'tables' };
 }
