@@ -12,6 +12,7 @@ import { startPodServer } from './podServers.js';
 import { probe, type ProbeOptions, type ProbeResult, type ProbeTarget } from './probe.js';
 import { recordBundle } from './record.js';
 import { Scenario } from './scenario.js';
+import { removeState, writeState } from './state.js';
 import { destroyPrefix, destroyPrefixSync } from './teardown.js';
 
 export interface Lab {
@@ -46,12 +47,17 @@ let handlersInstalled = false;
 function installHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  process.on('exit', () => {
-    for (const [prefix, l] of live) if (!l.detached) destroyPrefixSync(prefix);
-  });
+  const cleanup = () => {
+    for (const [prefix, l] of live) {
+      if (l.detached) continue;
+      destroyPrefixSync(prefix);
+      removeState(prefix);
+    }
+  };
+  process.on('exit', cleanup);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
-      for (const [prefix, l] of live) if (!l.detached) destroyPrefixSync(prefix);
+      cleanup();
       live.clear();
       process.kill(process.pid, sig);
     });
@@ -78,6 +84,7 @@ export async function startLab(scenarioInput: Scenario, opts: StartLabOptions = 
   installHandlers();
   const state = { children: [] as ChildProcess[], detached: !!opts.detached };
   live.set(prefix, state);
+  writeState({ prefix, scenario: plan.scenario, faults, pid: process.pid, detached: !!opts.detached, createdAt: new Date().toISOString() });
   const phase = async (name: string, fn: () => Promise<void>) => {
     const t0 = performance.now();
     await fn();
@@ -110,6 +117,7 @@ async function teardownLab(prefix: string): Promise<void> {
   live.delete(prefix);
   for (const c of state?.children ?? []) if (c.exitCode === null) c.kill('SIGKILL');
   const failed = await destroyPrefix(prefix);
+  removeState(prefix);
   if (failed.length > 0) throw new Error(`teardown of ${prefix} left namespaces behind:\n  ${failed.join('\n  ')}`);
 }
 
