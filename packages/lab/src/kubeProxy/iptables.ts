@@ -35,12 +35,15 @@ class TableRules implements RuleSink {
     if (!this.chains.has(name)) this.chains.set(name, []);
   }
   add(chain: string, rule: string): void {
+    this.addLine(chain, `-A ${chain} ${rule}`);
+  }
+  addLine(chain: string, line: string): void {
     let list = this.chains.get(chain);
     if (!list) {
       list = [];
       this.chains.set(chain, list);
     }
-    list.push(`-A ${chain} ${rule}`);
+    list.push(line);
   }
   render(out: string[], counters: boolean, savedAt: string | undefined): void {
     const builtins = BUILTIN[this.name];
@@ -72,7 +75,8 @@ export function statisticProbability(n: number): string {
 
 /** What one service port wrote, to replay into the tables (see IptablesRenderOptions.cache). */
 export interface IptablesFragment {
-  ops: [table: 'filter' | 'nat', chain: string, rule: string | null][];
+  /** [table, chain, whole "-A chain …" line, or null to declare the chain]. */
+  ops: [table: 'filter' | 'nat', chain: string, line: string | null][];
 }
 
 class Recorder implements RuleSink {
@@ -84,7 +88,7 @@ class Recorder implements RuleSink {
     this.ops.push([this.table, name, null]);
   }
   add(chain: string, rule: string): void {
-    this.ops.push([this.table, chain, rule]);
+    this.ops.push([this.table, chain, `-A ${chain} ${rule}`]);
   }
 }
 
@@ -165,9 +169,9 @@ export function renderIptablesFromPorts(ports: ServicePortInfo[], opts: KubeProx
       writeServicePort(sp, { ...w, notLocal, local: `-s ${o.clusterCIDR}`, nodeIP: o.nodeIPs[0] ?? null, svcComment });
       render.cache?.set(sp, fragment);
     }
-    for (const [table, chain, rule] of fragment.ops) {
-      if (rule === null) tables[table].chain(chain);
-      else tables[table].add(chain, rule);
+    for (const [table, chain, line] of fragment.ops) {
+      if (line === null) tables[table].chain(chain);
+      else tables[table].addLine(chain, line);
     }
   }
 
