@@ -128,7 +128,8 @@ export function endpointsForNode(cluster: ClusterObjects, nodeName: string): Ser
         externalIPs,
         loadBalancerIPs: lbIPs,
         loadBalancerSourceRanges: sourceRanges,
-        healthCheckNodePort: externallyAccessible && svc.spec.externalTrafficPolicy === 'Local' ? hcnp : null,
+        // The API server allocates health-check node ports for LoadBalancer services with eTP=Local only.
+        healthCheckNodePort: svc.spec.type === 'LoadBalancer' && svc.spec.externalTrafficPolicy === 'Local' ? hcnp : null,
         externallyAccessible,
         externalPolicyLocal: externallyAccessible && svc.spec.externalTrafficPolicy === 'Local',
         internalPolicyLocal: svc.spec.internalTrafficPolicy === 'Local',

@@ -221,7 +221,6 @@ export function generateCluster(input: GenerateClusterOptions): SyntheticCluster
         ...(affinity ? { sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } } } : {}),
         internalTrafficPolicy: 'Cluster',
         ...(nodePort === null ? {} : { externalTrafficPolicy: local ? 'Local' : 'Cluster' }),
-        ...(local ? { healthCheckNodePort: 32000 - localCount } : {}),
       },
     });
     const endpoints: NonNullable<EndpointSlice['endpoints']> = [];
