@@ -21,7 +21,7 @@ export async function recordBundle(lab: Lab, dir: string, opts: { agentBin?: str
     try {
       json = JSON.parse(r.stdout);
     } catch (err) {
-      throw new Error(`patchbay-agent in ${node.netns} printed invalid JSON: ${(err as Error).message}`);
+      throw new Error(`patchbay-agent in ${node.netns} printed invalid JSON: ${(err as Error).message}`, { cause: err });
     }
     const snap = NodeSnapshot.safeParse(json);
     if (!snap.success) {
