@@ -53,3 +53,23 @@ export {
   protoNumber,
 } from './net.js';
 export type { Cidr, IpFamily, MarkMask, PortRange } from './net.js';
+
+// nft -j list ruleset -> NftModel
+export { nftRulesFromIptablesNft, parseNftRuleset } from './nft/parse.js';
+export { renderExpr, renderRule, renderStatement } from './nft/render.js';
+export type {
+  NftBaseChain,
+  NftChain,
+  NftElement,
+  NftEvidence,
+  NftExpr,
+  NftFamily,
+  NftMatchOp,
+  NftModel,
+  NftRule,
+  NftSet,
+  NftStatement,
+  NftStatementKind,
+  NftTable,
+  ParseNftOptions,
+} from './nft/types.js';
