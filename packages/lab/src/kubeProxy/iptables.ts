@@ -1,6 +1,6 @@
 import type { ClusterObjects } from '@patchbay/schema';
 import { cidrContains } from './ipv4.js';
-import { endpointChainName, serviceChainName, type L4Proto } from './names.js';
+import { endpointChainName, serviceChainHash, type L4Proto } from './names.js';
 import { resolveOptions, type KubeProxyOptions } from './options.js';
 import { endpointsForNode, type EndpointInfo, type ServicePortInfo } from './servicePorts.js';
 
@@ -208,10 +208,12 @@ function portMatch(proto: L4Proto, port: number): string {
 function writeServicePort(sp: ServicePortInfo, w: Writer): void {
   const { filter, nat } = w;
   const { spn, protocol: p } = sp;
-  const svc = serviceChainName('SVC', spn, p);
-  const svl = serviceChainName('SVL', spn, p);
-  const ext = serviceChainName('EXT', spn, p);
-  const fw = serviceChainName('FW', spn, p);
+  // One hash serves all four roles (serviceChainName would hash once per role).
+  const hash = serviceChainHash(spn, p);
+  const svc = `KUBE-SVC-${hash}`;
+  const svl = `KUBE-SVL-${hash}`;
+  const ext = `KUBE-EXT-${hash}`;
+  const fw = `KUBE-FW-${hash}`;
   const usesClusterEndpoints = !sp.internalPolicyLocal || (sp.externallyAccessible && !sp.externalPolicyLocal);
   const usesLocalEndpoints = sp.internalPolicyLocal || sp.externalPolicyLocal;
   const cluster = usesClusterEndpoints ? sp.clusterEndpoints : [];
@@ -307,7 +309,8 @@ function writeServicePort(sp: ServicePortInfo, w: Writer): void {
 
 function writeBalancer(nat: RuleSink, sp: ServicePortInfo, chain: string, eps: EndpointInfo[], w: Writer): void {
   nat.chain(chain);
-  const sep = (e: EndpointInfo) => endpointChainName(sp.spn, sp.protocol, e.endpoint);
+  const names = new Map(eps.map((e) => [e, endpointChainName(sp.spn, sp.protocol, e.endpoint)]));
+  const sep = (e: EndpointInfo) => names.get(e) ?? '';
   if (sp.affinityTimeout !== null)
     for (const e of eps)
       nat.add(
