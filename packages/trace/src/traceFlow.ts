@@ -127,7 +127,9 @@ function resolveDestination(model: ClusterModel, e: Endpoint, proto: 'tcp' | 'ud
     case 'service': {
       const svc = model.services.get(`${e.namespace}/${e.name}`);
       if (!svc) throw new TraceInputError(`destination: unknown service ${e.namespace}/${e.name} (not in cluster.json)`);
-      const sp = svc.ports.find((p) => (typeof e.port === 'number' ? p.port === e.port : p.name === e.port));
+      const byPort = svc.ports.filter((p) => (typeof e.port === 'number' ? p.port === e.port : p.name === e.port));
+      // Port numbers may repeat across protocols (DNS: 53/UDP and 53/TCP): prefer the query's protocol.
+      const sp = byPort.find((p) => p.protocol.toLowerCase() === proto) ?? byPort[0];
       const list = svc.ports.map((p) => `${p.name ? `${p.name}=` : ''}${p.port}/${p.protocol}`).join(', ') || 'none';
       if (!sp) throw new TraceInputError(`destination: service ${svc.key} has no port ${e.port} (ports: ${list})`);
       if (proto === 'icmp') throw new TraceInputError(`destination: a service port is ${sp.protocol}; use --proto ${sp.protocol.toLowerCase()} (ICMP to a ClusterIP is not load-balanced)`);
@@ -284,6 +286,10 @@ export function traceFlow(model: ClusterModel, query: TraceQueryInput): Trace {
   if (paths.some((p) => p.verdict === 'unknown')) for (const p of paths) if (p.verdict === 'unknown') warnings.push(`unknown: ${(p as { reason?: string }).reason ?? 'state the tracer cannot see'}`);
   if (verdict === 'unknown' && paths.length === 0) verdict = 'unknown';
 
+  // Session affinity: the first connection picks a path at random, later ones from the same client stick to it.
+  const affinity = paths.length > 1 && paths.some((p) => p.hops.some((h) => /-m recent .*--set|update @affinity/.test(h.evidence)));
+  if (affinity) warnings.push('session affinity (ClientIP): each path is a possible first choice; later connections from this client stick to the endpoint of the first (the xt_recent/affinity state is not captured)');
+
   const policySummary = {
     cni: cni.kind,
     enforced: cni.enforcesNetworkPolicy,
@@ -297,6 +303,7 @@ export function traceFlow(model: ClusterModel, query: TraceQueryInput): Trace {
     paths,
     warnings: [...new Set(warnings)],
     policy: policySummary,
+    ...(affinity ? { affinity: 'ClientIP' } : {}),
   };
   return trace;
 }

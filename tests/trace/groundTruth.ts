@@ -1,0 +1,197 @@
+// Ground truth for the tracer: build a real lab, record it as a bundle with the real agent, trace a matrix of
+// flows from the bundle, probe the same flows for real from the same namespaces, and compare
+//   - the verdict class (delivered / rejected / not delivered, or partial when load-balanced paths differ),
+//   - the set of endpoint pods real connections reach,
+//   - for delivered flows, that every rule whose counter a real connection incremented is in the predicted hops.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadBundle } from '@patchbay/bundle';
+import { loadScenario, startLab, type Lab, type ProbeResult, type RuleCounters } from '@patchbay/lab';
+import { resolveBundle, type ClusterModel } from '@patchbay/resolve';
+import type { Trace } from '@patchbay/schema';
+import { traceFlow } from '@patchbay/trace';
+
+export interface Flow {
+  name: string;
+  /** Namespace the probe runs in, and the tracer's source endpoint. */
+  fromNetns: string;
+  from: string;
+  to: string;
+  ip: string;
+  port: number;
+  proto: 'tcp' | 'udp';
+}
+
+export interface FlowResult {
+  flow: Flow;
+  predicted: { cls: string; endpoints: string[]; verdict: string };
+  real: { cls: string; endpoints: string[]; outcomes: string[] };
+  missingRules: string[];
+  agree: boolean;
+}
+
+type Cls = 'delivered' | 'rejected' | 'not-delivered' | 'partial' | 'unknown';
+
+function predictedClass(t: Trace): Cls {
+  switch (t.verdict) {
+    case 'delivered':
+    case 'rejected':
+    case 'partial':
+    case 'unknown':
+      return t.verdict;
+    default:
+      return 'not-delivered';
+  }
+}
+
+function outcomeClass(o: ProbeResult['outcome']): Cls {
+  return o === 'delivered' ? 'delivered' : o === 'refused' ? 'rejected' : 'not-delivered';
+}
+
+/** Every pod pair, every service port from every pod, every NodePort from every node. */
+export function flowMatrix(lab: Lab): Flow[] {
+  const flows: Flow[] = [];
+  const pods = lab.plan.pods.filter((p) => p.present);
+  for (const a of pods) {
+    for (const b of pods) {
+      if (a === b) continue;
+      const port = b.pod.ports.find((p) => p.protocol === 'TCP') ?? b.pod.ports[0];
+      if (!port) continue;
+      flows.push({ name: `pod ${a.key} -> pod ${b.key}:${port.containerPort}/${port.protocol}`, fromNetns: a.netns, from: `pod/${a.key}`, to: `${b.ip}:${port.containerPort}`, ip: b.ip, port: port.containerPort, proto: port.protocol === 'UDP' ? 'udp' : 'tcp' });
+    }
+  }
+  for (const svc of lab.scenario.services) {
+    for (const sp of svc.ports) {
+      for (const a of pods) {
+        flows.push({ name: `pod ${a.key} -> svc ${svc.namespace}/${svc.name}:${sp.port}/${sp.protocol}`, fromNetns: a.netns, from: `pod/${a.key}`, to: `svc/${svc.namespace}/${svc.name}:${sp.port}`, ip: svc.clusterIP, port: sp.port, proto: sp.protocol === 'UDP' ? 'udp' : 'tcp' });
+      }
+      if (sp.nodePort === undefined) continue;
+      for (const from of lab.plan.nodes) {
+        for (const to of lab.plan.nodes) {
+          flows.push({ name: `node ${from.name} -> ${to.name} NodePort ${to.internalIP}:${sp.nodePort} (${svc.name})`, fromNetns: from.netns, from: `node/${from.name}`, to: `${to.internalIP}:${sp.nodePort}`, ip: to.internalIP, port: sp.nodePort, proto: sp.protocol === 'UDP' ? 'udp' : 'tcp' });
+        }
+      }
+    }
+  }
+  return flows;
+}
+
+const key = (c: { source: string; table: string; rule: string }) => `${c.source}|${c.table}|${c.rule}`;
+
+async function allCounters(lab: Lab): Promise<Map<string, number>> {
+  const m = new Map<string, number>();
+  for (const n of lab.plan.nodes) {
+    const list: RuleCounters = await lab.counters(n.name);
+    for (const c of list) m.set(`${n.name}|${key(c)}`, (m.get(`${n.name}|${key(c)}`) ?? 0) + c.packets);
+  }
+  return m;
+}
+
+async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+/** nft counters print rules in nft's text syntax, which the trace evidence does not quote; compare iptables rules. */
+function evidenceText(t: Trace): string {
+  return t.paths.flatMap((p) => [...p.hops, ...(p.reply?.hops ?? []), ...((p as { established?: { hops: Trace['paths'][number]['hops'] } }).established?.hops ?? [])].map((h) => h.evidence)).join('\n');
+}
+
+export async function groundTruth(scenarioName: string, faults: string[], log: (line: string) => void): Promise<{ results: FlowResult[]; agree: number; total: number }> {
+  const lab = await startLab(loadScenario(scenarioName), { faults });
+  const dir = mkdtempSync(path.join(tmpdir(), 'pb-trace-gt-'));
+  try {
+    await lab.record(dir);
+    const { bundle, problems } = await loadBundle(dir);
+    if (problems.length > 0) throw new Error(`recorded bundle has problems: ${problems.map((p) => p.message).join('; ')}`);
+    const model: ClusterModel = resolveBundle(bundle);
+    const flows = flowMatrix(lab);
+    const traces = new Map(flows.map((f) => [f, traceFlow(model, { from: f.from, to: f.to, proto: f.proto })]));
+
+    // Real probes: each flow until its outcome set is stable (load-balanced flows until every predicted endpoint
+    // was seen, at most 16 connections), several flows at once.
+    const real = await inParallel(flows, 6, async (f) => {
+      const t = traces.get(f)!;
+      const predicted = new Set(t.paths.filter((p) => p.verdict === 'delivered').map((p) => p.endpoint?.pod?.split('/')[1] ?? ''));
+      const multi = t.paths.length > 1;
+      const outcomes: ProbeResult[] = [];
+      const tries = multi ? 16 : 1;
+      for (let i = 0; i < tries; i++) {
+        const r = await lab.probe(f.fromNetns, { ip: f.ip, port: f.port, proto: f.proto }, { timeoutMs: 1200 });
+        outcomes.push(r);
+        const seen = new Set(outcomes.filter((o) => o.outcome === 'delivered').map((o) => o.server ?? ''));
+        const classes = new Set(outcomes.map((o) => outcomeClass(o.outcome)));
+        if ((t as { affinity?: string }).affinity && i >= 3) break;
+        if (multi && [...predicted].every((p) => seen.has(p)) && classes.size === 1 && i >= 1) break;
+        if (multi && classes.size > 1 && [...predicted].every((p) => seen.has(p))) break;
+      }
+      return outcomes;
+    });
+
+    // Counters: one connection per delivered flow, alone, with every node's counters read before and after.
+    const missing = new Map<Flow, string[]>();
+    for (const f of flows) {
+      const t = traces.get(f)!;
+      if (t.verdict !== 'delivered') continue;
+      const before = await allCounters(lab);
+      const r = await lab.probe(f.fromNetns, { ip: f.ip, port: f.port, proto: f.proto }, { timeoutMs: 1200 });
+      const after = await allCounters(lab);
+      if (r.outcome !== 'delivered') continue;
+      const ev = evidenceText(t);
+      const miss: string[] = [];
+      for (const [k, v] of after) {
+        if (v <= (before.get(k) ?? 0)) continue;
+        const [node, source, table, rule] = k.split('|') as [string, string, string, string];
+        if (source !== 'iptables') {
+          // nft rules: compare by the chain they are in (the evidence names nft chains).
+          continue;
+        }
+        if (ev.includes(rule)) continue;
+        // A repeat connection under ClientIP affinity hits the `--rcheck` jump to the endpoint it stuck to; the
+        // tracer predicts first connections (xt_recent state is not in a bundle), so accept it when the jump's
+        // target endpoint chain is on a predicted path.
+        const sticky = /-m recent --rcheck .* -j (KUBE-SEP-\S+)/.exec(rule);
+        if (sticky && (t as { affinity?: string }).affinity && ev.includes(`-A ${sticky[1]} `)) continue;
+        miss.push(`${node} ${table}: ${rule}`);
+      }
+      if (miss.length) missing.set(f, miss);
+    }
+
+    const results: FlowResult[] = flows.map((f, i) => {
+      const t = traces.get(f)!;
+      const outs = real[i]!;
+      const classes = new Set(outs.map((o) => outcomeClass(o.outcome)));
+      const realCls: Cls = classes.size === 1 ? [...classes][0]! : classes.has('delivered') ? 'partial' : 'not-delivered';
+      const realEps = [...new Set(outs.filter((o) => o.outcome === 'delivered').map((o) => o.server ?? '?'))].sort();
+      const predEps = [...new Set(t.paths.filter((p) => p.verdict === 'delivered').map((p) => p.endpoint?.pod?.split('/')[1] ?? '?'))].sort();
+      const pcls = predictedClass(t);
+      const miss = missing.get(f) ?? [];
+      // With ClientIP affinity every connection from one client reaches the endpoint its first one chose.
+      const affinity = (t as { affinity?: string }).affinity === 'ClientIP';
+      const epsAgree = affinity ? realEps.length === 1 && predEps.includes(realEps[0]!) : JSON.stringify(predEps) === JSON.stringify(realEps);
+      const agree = pcls === realCls && epsAgree && miss.length === 0;
+      return { flow: f, predicted: { cls: pcls, endpoints: predEps, verdict: t.verdict }, real: { cls: realCls, endpoints: realEps, outcomes: outs.map((o) => o.outcome) }, missingRules: miss, agree };
+    });
+    const agree = results.filter((r) => r.agree).length;
+    for (const r of results.filter((x) => !x.agree)) {
+      log(`MISMATCH ${r.flow.name}: predicted ${r.predicted.verdict} [${r.predicted.endpoints.join(',')}] real ${r.real.cls} [${r.real.endpoints.join(',')}] (${r.real.outcomes.join(',')})${r.missingRules.length ? `\n    rules hit but not predicted:\n      ${r.missingRules.join('\n      ')}` : ''}`);
+      const t = traces.get(r.flow)!;
+      log(`    trace: ${t.summary}`);
+    }
+    log(`agreement ${scenarioName}${faults.length ? ` + ${faults.join(',')}` : ''}: ${agree}/${results.length} (${((100 * agree) / results.length).toFixed(1)}%)`);
+    return { results, agree, total: results.length };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await lab.teardown();
+  }
+}
