@@ -73,3 +73,11 @@ export type {
   NftTable,
   ParseNftOptions,
 } from './nft/types.js';
+
+// ipvsadm -Ln / /proc/net/ip_vs -> IpvsService[]
+export { parseIpvsadm, parseIpvsadmWithWarnings } from './ipvs/parse.js';
+export type { IpvsForward, IpvsParseResult, IpvsRealServer, IpvsService } from './ipvs/parse.js';
+
+// ipset save -> Map<name, IpsetSet>
+export { ipsetContains, parseIpsetSave, parseIpsetSaveWithWarnings } from './ipset/parse.js';
+export type { IpsetDimension, IpsetKeyPart, IpsetMember, IpsetParseResult, IpsetPart, IpsetSet } from './ipset/parse.js';

@@ -25,16 +25,17 @@ if in_ns ipvsadm -A -t 10.96.120.15:80 -s rr 2>/dev/null; then
   in_ns ipvsadm -a -u 10.96.0.10:53 -r 10.244.2.9:53 -g -w 0
   in_ns ipvsadm -A -f 7 -s sh -b sh-port
   in_ns ipvsadm -a -f 7 -r 10.244.1.5:0 -i -w 3
-  in_ns ipvsadm -Ln > "$here/ipvsadm-Ln.txt"
-  in_ns ipvsadm -Ln --exact > "$here/ipvsadm-Ln-exact.txt"
-  in_ns cat /proc/net/ip_vs > "$here/proc-net-ip_vs.txt"
+  mkdir -p "$here/../netns-ipvsadm" "$here/../netns-proc-ip-vs"
+  in_ns ipvsadm -Ln --exact > "$here/../netns-ipvsadm/input.txt"
+  in_ns cat /proc/net/ip_vs > "$here/../netns-proc-ip-vs/input.txt"
 else
   echo "ipvs not available in this kernel; skipping ipvsadm capture" >&2
 fi
 # Traffic on lo moves some counters (OUTPUT/INPUT policies and the ACCEPT rules).
 in_ns ping -c 3 -i 0.2 -W 1 127.0.0.1 > /dev/null || true
-in_ns iptables-nft-save -c > "$here/iptables-save-c.txt"
-in_ns ip6tables-nft-save -c > "$here/ip6tables-save-c.txt"
-in_ns nft -j list ruleset > "$here/nft.json"
-in_ns ipset save > "$here/ipset-save.txt"
-echo "captured into $here (namespace $ns)"
+# Each output becomes the input of a golden case beside this directory (expected.json: UPDATE_GOLDEN=1).
+in_ns iptables-nft-save -c > "$here/../netns-iptables-v4/input.txt"
+in_ns ip6tables-nft-save -c > "$here/../netns-iptables-v6/input.txt"
+in_ns nft -j list ruleset > "$here/../netns-nft/input.json"
+in_ns ipset save > "$here/../netns-ipset/input.txt"
+echo "captured from namespace $ns"
