@@ -1,0 +1,67 @@
+import { expect, test } from '@playwright/test';
+import { graphReady, shot, watchErrors } from './helpers';
+
+// Every view opens from its URL (DESIGN.md "URLs") and shows the demo's data.
+
+test('cluster map', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Cluster map' })).toBeVisible();
+  await expect(page.getByTestId('summary')).toContainText('3 nodes (3 observed)');
+  await expect(page.getByTestId('summary')).toContainText('flannel-vxlan');
+  const collapsed = await graphReady(page, 'cluster-map');
+  await expect(page.getByRole('table', { name: /Nodes \(3\)/ })).toBeVisible();
+  await shot(page, 'map-collapsed');
+  // Expanding a node from its URL draws its pods inside; selecting it draws its tunnels.
+  await page.goto('/?expand=n1&select=node/n1');
+  await expect(page.getByTestId('selection')).toContainText('Node n1');
+  await expect(page.getByTestId('selection')).toContainText(/tunnel to n2 \(flannel\.1\)/);
+  await expect.poll(async () => Number(await page.getByTestId('cluster-map').getAttribute('data-elements'))).toBeGreaterThan(collapsed);
+  await shot(page, 'map-expanded');
+  expect(errors).toEqual([]);
+});
+
+test('node wiring with its tables', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/nodes/n1');
+  await expect(page.getByRole('heading', { name: 'Node n1' })).toBeVisible();
+  await graphReady(page, 'wiring-graph');
+  const pods = page.getByRole('table', { name: 'Pods' });
+  await expect(pods).toContainText('shop/client-0');
+  await page.getByRole('tab', { name: 'Devices' }).click();
+  const devices = page.getByRole('table', { name: 'Devices' });
+  await expect(devices).toContainText('flannel.1');
+  await expect(devices).toContainText('cni0');
+  // Details of a device from the table, by keyboard.
+  await page.getByRole('button', { name: /Show details of flannel\.1 in/ }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('device-details')).toContainText('VXLAN VNI');
+  await page.getByRole('tab', { name: 'Routes' }).click();
+  await expect(page.getByRole('table', { name: 'Routes' })).toContainText('dev flannel.1');
+  await page.getByRole('tab', { name: 'Service rules' }).click();
+  await expect(page.getByRole('table', { name: 'Service rules' })).toContainText('shop/cart');
+  await shot(page, 'node-n1');
+  expect(errors).toEqual([]);
+});
+
+test('pod page', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/pods/shop/client-0');
+  await expect(page.getByRole('heading', { name: 'Pod shop/client-0' })).toBeVisible();
+  await expect(page.getByTestId('pod-facts')).toContainText('n1');
+  await expect(page.getByRole('table', { name: 'Devices in the pod' })).toContainText('eth0');
+  await shot(page, 'pod-client-0');
+  expect(errors).toEqual([]);
+});
+
+test('service page shows the planted fault: rules that send to an endpoint the API does not list', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/services/shop/cart');
+  await expect(page.getByRole('heading', { name: 'Service shop/cart' })).toBeVisible();
+  await expect(page.getByTestId('service-verdict')).toContainText('3 node(s)');
+  await expect(page.getByRole('table', { name: "What each node's rules do" })).toContainText('extra 10.244.');
+  await shot(page, 'service-cart');
+  await page.goto('/services/shop/web');
+  await expect(page.getByTestId('service-verdict')).toContainText('Every observed node sends this service to exactly the ready endpoints');
+  expect(errors).toEqual([]);
+});
