@@ -92,16 +92,18 @@ export async function startLab(scenarioInput: Scenario, opts: StartLabOptions = 
   };
   try {
     await phase('namespaces', () => createNamespaces(plan, () => {}));
+    const pods = plan.pods.filter((p) => p.present);
+    // Pod servers bind 0.0.0.0, which works before the pod has an address; starting them now overlaps their
+    // start-up (a Node process each, the slowest part) with the wiring below.
+    const servers = inParallel(pods, 4, async (p) => {
+      state.children.push(await startPodServer(p, { detached: opts.detached }));
+    });
+    servers.catch(() => {});
     await phase('underlay', () => buildUnderlay(plan));
     await phase('nodes', () => inParallel(plan.nodes, 3, (n) => buildNode(plan, n)));
-    const pods = plan.pods.filter((p) => p.present);
     await phase('pods', () => inParallel(pods, 6, (p) => buildPod(plan, p)));
     await phase('rules', () => inParallel(plan.nodes, 3, (n) => loadRules(plan, n)));
-    await phase('servers', () =>
-      inParallel(pods, 8, async (p) => {
-        state.children.push(await startPodServer(p, { detached: opts.detached }));
-      }),
-    );
+    await phase('servers (waiting)', () => servers);
     await phase('faults', async () => {
       for (const f of faults) await plantFault(plan, f);
     });
