@@ -160,6 +160,8 @@ export function parseIpvsadmWithWarnings(text: string, opts: { strict?: boolean;
         const t = Number(words[k++]);
         if (!Number.isInteger(t)) throw new ParseError(lineNo, 'persistent needs a timeout in seconds', raw);
         svc.persistent = t;
+        // /proc/net/ip_vs follows the timeout with the persistence mask in hex, without a keyword.
+        if (hex && /^[0-9A-Fa-f]{8}$/.test(words[k] ?? '')) svc.persistenceMask = words[k++]!;
       } else if (w === 'mask') svc.persistenceMask = words[k++] ?? null;
       else if (w === 'ops') svc.onePacket = true;
       else if (w === 'pe') sink.warn(lineNo, `persistence engine ${words[k++] ?? ''} not modelled`, raw);
