@@ -77,6 +77,9 @@ describe('renderIptablesRules', () => {
     expect(text).toContain(`-A ${fw} -s 192.0.2.0/24 -m comment --comment "shop/front:http loadbalancer IP" -j KUBE-EXT-`);
     expect(text).toContain(`-A KUBE-PROXY-FIREWALL -d 198.51.100.250/32 -p tcp -m comment --comment "shop/front:http traffic not accepted by ${fw}"`);
     expect(text).toContain('-d 198.51.100.251/32 -p tcp -m comment --comment "shop/front:http external IP"');
+    expect(text).toContain(`-A ${fw} -m comment --comment "other traffic to shop/front:http will be dropped by KUBE-PROXY-FIREWALL"\n`);
+    // The node (192.0.2.11 is inside the source range) reaches the VIP with the VIP as source.
+    expect(text).toContain(`-A ${fw} -s 198.51.100.250/32 -m comment --comment "shop/front:http loadbalancer IP" -j KUBE-EXT-`);
   });
 
   it('uses the configured masquerade bit', () => {

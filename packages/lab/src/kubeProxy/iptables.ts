@@ -291,7 +291,7 @@ function writeServicePort(sp: ServicePortInfo, w: Writer): void {
     // The node itself reaches a VIP-like LB IP with the VIP as source.
     if (sp.loadBalancerSourceRanges.some((c) => w.nodeIP !== null && cidrContains(c, w.nodeIP)))
       for (const ip of sp.loadBalancerIPs) nat.add(fw, `-s ${host(ip)} ${lb} -j ${ext}`);
-    nat.add(fw, `${lb} ${cm(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`)}`);
+    nat.add(fw, cm(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`));
   }
 
   if (cluster.length > 0 && usesClusterEndpoints) writeBalancer(nat, sp, svc, cluster, w);

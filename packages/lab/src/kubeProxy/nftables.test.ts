@@ -55,6 +55,16 @@ describe('renderNftRules', () => {
     expect(s).toContain('add rule ip kube-proxy external-WEZGB4Y6-shop/api/tcp/http goto local-WEZGB4Y6-shop/api/tcp/http');
   });
 
+  it('keeps the LoadBalancer firewall chain even when the service has no endpoints', () => {
+    const cluster = smallCluster();
+    const front = cluster.endpointSlices.find((e) => e.metadata.labels?.['kubernetes.io/service-name'] === 'front');
+    if (front) front.endpoints = [];
+    const s = renderNftRules(cluster, nodeOptions('n1'));
+    expect(s).toContain('add rule ip kube-proxy firewall-HRERZ4JW-shop/front/tcp/http ip saddr != { 192.0.2.0/24, 198.51.100.250 } drop');
+    expect(s).toContain('add element ip kube-proxy no-endpoint-services { 198.51.100.250 . tcp . 80 comment "shop/front:http" : goto reject-chain }');
+    expect(s).not.toContain('external-HRERZ4JW');
+  });
+
   it('adds a counter to every rule when asked', () => {
     const rules = script('n1', true).split('\n').filter((l) => l.startsWith('add rule '));
     expect(rules.length).toBeGreaterThan(20);

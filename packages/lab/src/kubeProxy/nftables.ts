@@ -150,7 +150,8 @@ function writeServicePort(s: Script, sp: ServicePortInfo, clusterCIDR: string, n
   const internalChain = sp.internalPolicyLocal ? loc : svc;
   const externalPolicyChain = sp.externalPolicyLocal ? loc : svc;
   const usesExt = hasEndpoints && sp.externallyAccessible;
-  const usesFw = hasEndpoints && sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+  // Unlike iptables mode, the firewall chain exists even without endpoints.
+  const usesFw = sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
   const reject = 'goto reject-chain';
   const intVerdict = hasEndpoints ? (hasInternal ? null : 'drop') : reject;
   const extVerdict = hasEndpoints ? (hasExternal ? null : 'drop') : reject;
@@ -172,6 +173,12 @@ function writeServicePort(s: Script, sp: ServicePortInfo, clusterCIDR: string, n
     if (hasEndpoints) s.element('service-nodeports', `${p} . ${sp.nodePort} : goto ${ext}`);
     if (extVerdict) s.element('no-endpoint-nodeports', `${p} . ${sp.nodePort} comment "${sp.spn}" : ${extVerdict}`);
   }
+  if (usesFw) {
+    s.chain(fw);
+    const sources = [...sp.loadBalancerSourceRanges];
+    if (nodeIP !== null && sources.some((c) => cidrContains(c, nodeIP))) sources.push(...sp.loadBalancerIPs);
+    s.rule({ chain: fw, match: `ip saddr != { ${sources.join(', ')} }`, action: 'drop' });
+  }
   if (!hasEndpoints) return;
 
   const reachable = new Map<string, EndpointInfo>();
@@ -191,13 +198,6 @@ function writeServicePort(s: Script, sp: ServicePortInfo, clusterCIDR: string, n
       s.rule({ chain: ext, match: 'fib saddr type local', action: `goto ${svc}`, comment: 'short-circuit local traffic' });
     }
     if (hasExternal) s.rule({ chain: ext, match: '', action: `goto ${externalPolicyChain}` });
-  }
-
-  if (usesFw) {
-    s.chain(fw);
-    const sources = [...sp.loadBalancerSourceRanges];
-    if (nodeIP !== null && sources.some((c) => cidrContains(c, nodeIP))) sources.push(...sp.loadBalancerIPs);
-    s.rule({ chain: fw, match: `ip saddr != { ${sources.join(', ')} }`, action: 'drop' });
   }
 
   for (const e of reachable.values()) {
