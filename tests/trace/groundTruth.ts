@@ -132,8 +132,11 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
         const seen = new Set(outcomes.filter((o) => o.outcome === 'delivered').map((o) => o.server ?? ''));
         const classes = new Set(outcomes.map((o) => outcomeClass(o.outcome)));
         if ((t as { affinity?: string }).affinity && i >= 3) break;
-        if (multi && [...predicted].every((p) => seen.has(p)) && classes.size === 1 && i >= 1) break;
-        if (multi && classes.size > 1 && [...predicted].every((p) => seen.has(p))) break;
+        // Stop once every predicted endpoint answered and, when some paths are predicted to fail, a failure
+        // was seen too (or after 16 connections, enough to see each of a few equally weighted paths).
+        const wantsFailure = t.paths.some((p) => p.verdict !== 'delivered');
+        const sawFailure = outcomes.some((o) => o.outcome !== 'delivered');
+        if (multi && [...predicted].every((p) => seen.has(p)) && (!wantsFailure || sawFailure) && i >= 1) break;
       }
       return outcomes;
     });

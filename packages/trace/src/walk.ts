@@ -1,6 +1,6 @@
 import type { Hop, Verdict } from '@patchbay/schema';
 import { lookupRoute, type ClusterModel, type DeviceModel, type NetnsModel, type NodeModel, type RouteEntry } from '@patchbay/resolve';
-import { netfilterFor, runHook, ipsetKey } from './netfilter/registry.js';
+import { ipsetMember, netfilterFor, runHook } from './netfilter/registry.js';
 import type { CtState, Hook, HookContext, HookOutcome, NfPacket } from './netfilter/types.js';
 
 // The packet walker: moves one packet through namespaces the way the kernel would — routing (policy rules,
@@ -183,10 +183,8 @@ export class Walker {
       rpfilter: (loose) => this.rpCheck(ns, st.pkt, inDev, loose ? 2 : 1) === null,
       inDevAddress: () => this.primaryAddress(this.dev(ns, inDev)),
       ipsetMember: (name, dirs, pkt) => {
-        const sets = nf?.ipsets;
-        const set = sets?.get(name);
-        if (!set) return null;
-        return ipsetKey(dirs, pkt, /PORT-(TCP|UDP|SCTP)$|HEALTH-CHECK/.test(name) ? 'port' : 'ip').some((k) => set.has(k));
+        const set = nf?.ipsets?.get(name);
+        return set ? ipsetMember(set, dirs, pkt) : null;
       },
     };
   }
@@ -532,6 +530,15 @@ export class Walker {
   private underlay(ns: NetnsModel, st: FlowState, dev: DeviceModel, nexthop: string): PathEnd[] {
     const t = this.underlayTarget(ns, nexthop);
     if (!t) {
+      // Another namespace this node's snapshot shows (a lab's switch and gateway, a router namespace).
+      const devOwner = (this.model.addressOwners.get(nexthop) ?? [])
+        .map((o) => (o.kind === 'device' ? this.model.devices.get(o.device) : undefined))
+        .find((d): d is DeviceModel => d !== undefined && d.node === ns.node && d.netns !== ns.id);
+      if (devOwner) {
+        const ons = this.model.namespaces.get(devOwner.netns)!;
+        this.hop(st, ns, dev.name, 'link', `${dev.name} -> ${devOwner.name} in ${ons.label} (${nexthop})`, `${nexthop} is ${devOwner.name} in ${ons.label}`);
+        return this.receive(ons.id, devOwner.id, st);
+      }
       const owners = this.model.addressOwners.get(nexthop) ?? [];
       if (owners.length === 0 || owners.every((o) => o.kind === 'service')) {
         this.hop(st, ns, dev.name, 'route', `leaves the cluster via ${nexthop}`, `${nexthop} is not an address of any node, pod or device in the bundle`);

@@ -1,4 +1,4 @@
-import { parseIptablesSave } from '@patchbay/parse';
+import { ipsetContains, parseIpsetSave, parseIptablesSave, type IpsetSet } from '@patchbay/parse';
 import type { NodeModel, RulesetModel, ClusterModel } from '@patchbay/resolve';
 import { IptablesEvaluator } from './iptables/evaluate.js';
 import { IpvsEvaluator } from './ipvs/evaluate.js';
@@ -13,7 +13,7 @@ export interface NodeNetfilter {
   evaluators: NetfilterEvaluator[];
   chains: Map<Hook, BaseChain[]>;
   warnings: string[];
-  ipsets: Map<string, Set<string>> | null;
+  ipsets: Map<string, IpsetSet> | null;
 }
 
 const KEY = 'trace/netfilter';
@@ -44,7 +44,14 @@ function build(rs: RulesetModel): NodeNetfilter {
     if (nft.hasChains) evaluators.push(nft);
     warnings.push(...nft.warnings);
   }
-  const ipsets = rs.ipsets !== null ? parseIpsets(rs.ipsets) : null;
+  let ipsets: Map<string, IpsetSet> | null = null;
+  if (rs.ipsets !== null) {
+    try {
+      ipsets = parseIpsetSave(rs.ipsets);
+    } catch (err) {
+      warnings.push(`ipset save could not be parsed: ${(err as Error).message}`);
+    }
+  }
   if (rs.ipvs) {
     const ipvs = new IpvsEvaluator(rs.ipvs);
     if (ipvs.hasServices) evaluators.push(ipvs);
@@ -61,31 +68,14 @@ function build(rs: RulesetModel): NodeNetfilter {
   return { evaluators, chains, warnings, ipsets };
 }
 
-/** `ipset save` -> members per set ("10.96.0.10,udp:53" kept as written, lower-cased). */
-function parseIpsets(text: string): Map<string, Set<string>> {
-  const sets = new Map<string, Set<string>>();
-  for (const line of text.split('\n')) {
-    const parts = line.trim().split(/\s+/);
-    if (parts[0] === 'create' && parts[1]) sets.set(parts[1], sets.get(parts[1]) ?? new Set());
-    else if (parts[0] === 'add' && parts[1] && parts[2]) (sets.get(parts[1]) ?? sets.set(parts[1], new Set()).get(parts[1])!).add(parts[2].toLowerCase());
-  }
-  return sets;
-}
-
-/** Member key of a packet for a set with these directions, as `ipset save` prints members. */
-export function ipsetKey(dirs: ReadonlyArray<'src' | 'dst'>, pkt: NfPacket, type: 'ip' | 'port'): string[] {
-  // hash:ip,port,ip "dst,dst,src" -> "10.244.1.5,tcp:8080,10.244.1.5"
-  const parts: string[] = [];
-  let first = true;
-  for (const d of dirs) {
-    const ip = d === 'src' ? pkt.src : pkt.dst;
-    const port = d === 'src' ? pkt.sport : pkt.dport;
-    if (first && type === 'port') parts.push(String(port));
-    else if (first || parts.length !== 1) parts.push(ip);
-    else parts.push(`${pkt.proto}:${port}`);
-    first = false;
-  }
-  return [parts.join(',')];
+/** -m set membership: one key part per dimension of the set, taken from the packet per direction. */
+export function ipsetMember(set: IpsetSet, dirs: ReadonlyArray<'src' | 'dst'>, pkt: NfPacket): boolean {
+  const parts = set.dimensions.map((d, i) => {
+    const dir = dirs[i] ?? dirs[dirs.length - 1] ?? 'dst';
+    if (d === 'port') return { proto: pkt.proto, port: dir === 'src' ? pkt.sport : pkt.dport };
+    return dir === 'src' ? pkt.src : pkt.dst;
+  });
+  return ipsetContains(set, ...(parts as Parameters<typeof ipsetContains> extends [IpsetSet, ...infer K] ? K : never));
 }
 
 export interface HookRun {
