@@ -5,7 +5,7 @@
 //   n3: db-0 (5432), cart-0 (8080)
 //   web 10.96.0.10:80 -> web-0|web-1   web-sticky 10.96.0.11:80 (ClientIP)   api NodePort 30080 -> api-0
 //   checkout 10.96.0.30:80 (no endpoints)   db 10.96.0.40:5432   web-local NodePort 30050 eTP=Local
-//   cart 10.96.0.60:80 -> cart-0   dns 10.96.0.53:53 udp/tcp -> dns-0
+//   cart 10.96.0.60:80 -> cart-0   dns 10.96.0.53:53 udp/tcp -> dns-0   web-node-local 10.96.0.12:80 iTP=Local
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
 import type { Lab, ProbeOutcome, ProbeResult } from '@patchbay/lab';
@@ -45,6 +45,8 @@ export const FLOWS: Flow[] = [
   { id: 'pod-clusterIP db', from: { pod: 'shop/client-0' }, to: { ip: '10.96.0.40', port: 5432 }, proto: 'tcp' },
   { id: 'pod-clusterIP cart', from: { pod: 'shop/client-0' }, to: { ip: '10.96.0.60', port: 80 }, proto: 'tcp' },
   { id: 'pod-clusterIP dns udp', from: { pod: 'shop/client-0' }, to: { ip: '10.96.0.53', port: 53 }, proto: 'udp' },
+  { id: 'pod-clusterIP iTP=Local, local endpoint', from: { pod: 'shop/client-0' }, to: { ip: '10.96.0.12', port: 80 }, proto: 'tcp' },
+  { id: 'node-clusterIP iTP=Local, no local endpoint', from: { node: 'n3' }, to: { ip: '10.96.0.12', port: 80 }, proto: 'tcp' },
   { id: 'pod-service without endpoints', from: { pod: 'shop/client-0' }, to: { ip: '10.96.0.30', port: 80 }, proto: 'tcp' },
   { id: 'pod-own service (hairpin)', from: { pod: 'shop/web-0' }, to: { ip: '10.96.0.10', port: 80 }, proto: 'tcp' },
   { id: 'node-NodePort n3->n1:30080', from: { node: 'n3' }, to: { ip: '192.0.2.11', port: 30080 }, proto: 'tcp' },
@@ -66,6 +68,9 @@ export const BASELINE: Record<string, Expect> = {
   'pod-clusterIP db': delivered('db-0'),
   'pod-clusterIP cart': delivered('cart-0'),
   'pod-clusterIP dns udp': delivered('dns-0'),
+  // internalTrafficPolicy Local: only the caller's node's endpoints; none on n3, so kube-proxy drops.
+  'pod-clusterIP iTP=Local, local endpoint': delivered('web-0'),
+  'node-clusterIP iTP=Local, no local endpoint': timeout,
   'pod-service without endpoints': refused,
   'pod-own service (hairpin)': delivered('web-0', 'web-1'),
   'node-NodePort n3->n1:30080': delivered('api-0'),

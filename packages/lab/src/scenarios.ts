@@ -1,6 +1,6 @@
 import { Scenario, parseScenario, type ScenarioInput } from './scenario.js';
 
-// The built-in scenarios: one small "shop" cluster (3 nodes, 8 pods, 8 services, 2 NetworkPolicies) wired four
+// The built-in scenarios: one small "shop" cluster (3 nodes, 8 pods, 9 services, 2 NetworkPolicies) wired four
 // ways, plus a 20-pod variant for the bring-up bench. Tests derive their expectations from the intent below.
 
 const nodes = [
@@ -32,6 +32,14 @@ const shopServices: ScenarioInput['services'] = [
     clusterIP: '10.96.0.11',
     selector: { app: 'web' },
     sessionAffinity: 'ClientIP',
+    ports: [{ name: 'http', port: 80, targetPort: 'http' }],
+  },
+  {
+    namespace: 'shop',
+    name: 'web-node-local',
+    clusterIP: '10.96.0.12',
+    selector: { app: 'web' },
+    internalTrafficPolicy: 'Local',
     ports: [{ name: 'http', port: 80, targetPort: 'http' }],
   },
   { namespace: 'shop', name: 'db', clusterIP: '10.96.0.40', selector: { app: 'db' }, ports: [{ name: 'postgres', port: 5432, targetPort: 'postgres' }] },
