@@ -43,6 +43,15 @@ describe('lab safety', () => {
     expect(r.stderr).toMatch(/labs need root .* running as uid \d+/);
   });
 
+  it('refuses with a clear message when `ip netns` is not there (no iproute2 on PATH)', async () => {
+    const r = await pexec(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, cli, 'up', 'flannel-vxlan'], { cwd: root, env: { ...process.env, PATH: '/nonexistent' } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("labs need iproute2's `ip netns`: spawnSync ip ENOENT (install iproute2)");
+  });
+
   it('leaves the namespace it runs in untouched and uses only the address plan', async () => {
     const before = rootState();
     await withLab(loadScenario('calico-routed'), {}, async (lab) => {
