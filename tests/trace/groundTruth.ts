@@ -118,6 +118,38 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
     const flows = flowMatrix(lab);
     const traces = new Map(flows.map((f) => [f, traceFlow(model, { from: f.from, to: f.to, proto: f.proto })]));
 
+    // Counters first, before any probe that fails: a failed TCP handshake leaves the server retransmitting its
+    // SYN-ACK for a minute, and those packets would hit rules in later windows. One connection per delivered
+    // flow, alone, every node's counters read before and after (after a pause for the connection's last packets).
+    const missing = new Map<Flow, string[]>();
+    for (const f of flows) {
+      const t = traces.get(f)!;
+      if (t.verdict !== 'delivered') continue;
+      const before = await allCounters(lab);
+      const r = await lab.probe(f.fromNetns, { ip: f.ip, port: f.port, proto: f.proto }, { timeoutMs: 1200 });
+      await new Promise((res) => setTimeout(res, 100));
+      const after = await allCounters(lab);
+      if (r.outcome !== 'delivered') continue;
+      const ev = evidenceText(t);
+      const miss: string[] = [];
+      for (const [k, v] of after) {
+        if (v <= (before.get(k) ?? 0)) continue;
+        const [node, source, table, rule] = k.split('|') as [string, string, string, string];
+        if (source !== 'iptables') {
+          // nft rules: compare by the chain they are in (the evidence names nft chains).
+          continue;
+        }
+        if (ev.includes(rule)) continue;
+        // A repeat connection under ClientIP affinity hits the `--rcheck` jump to the endpoint it stuck to; the
+        // tracer predicts first connections (xt_recent state is not in a bundle), so accept it when the jump's
+        // target endpoint chain is on a predicted path.
+        const sticky = /-m recent --rcheck .* -j (KUBE-SEP-\S+)/.exec(rule);
+        if (sticky && (t as { affinity?: string }).affinity && ev.includes(`-A ${sticky[1]} `)) continue;
+        miss.push(`${node} ${table}: ${rule}`);
+      }
+      if (miss.length) missing.set(f, miss);
+    }
+
     // Real probes: each flow until its outcome set is stable (load-balanced flows until every predicted endpoint
     // was seen, at most 16 connections), several flows at once.
     const real = await inParallel(flows, 6, async (f) => {
@@ -141,35 +173,6 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
       return outcomes;
     });
 
-    // Counters: one connection per delivered flow, alone, with every node's counters read before and after.
-    const missing = new Map<Flow, string[]>();
-    for (const f of flows) {
-      const t = traces.get(f)!;
-      if (t.verdict !== 'delivered') continue;
-      const before = await allCounters(lab);
-      const r = await lab.probe(f.fromNetns, { ip: f.ip, port: f.port, proto: f.proto }, { timeoutMs: 1200 });
-      const after = await allCounters(lab);
-      if (r.outcome !== 'delivered') continue;
-      const ev = evidenceText(t);
-      const miss: string[] = [];
-      for (const [k, v] of after) {
-        if (v <= (before.get(k) ?? 0)) continue;
-        const [node, source, table, rule] = k.split('|') as [string, string, string, string];
-        if (source !== 'iptables') {
-          // nft rules: compare by the chain they are in (the evidence names nft chains).
-          continue;
-        }
-        if (ev.includes(rule)) continue;
-        // A repeat connection under ClientIP affinity hits the `--rcheck` jump to the endpoint it stuck to; the
-        // tracer predicts first connections (xt_recent state is not in a bundle), so accept it when the jump's
-        // target endpoint chain is on a predicted path.
-        const sticky = /-m recent --rcheck .* -j (KUBE-SEP-\S+)/.exec(rule);
-        if (sticky && (t as { affinity?: string }).affinity && ev.includes(`-A ${sticky[1]} `)) continue;
-        miss.push(`${node} ${table}: ${rule}`);
-      }
-      if (miss.length) missing.set(f, miss);
-    }
-
     const results: FlowResult[] = flows.map((f, i) => {
       const t = traces.get(f)!;
       const outs = real[i]!;
@@ -181,7 +184,7 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
       const miss = missing.get(f) ?? [];
       // With ClientIP affinity every connection from one client reaches the endpoint its first one chose.
       const affinity = (t as { affinity?: string }).affinity === 'ClientIP';
-      const epsAgree = affinity ? realEps.length === 1 && predEps.includes(realEps[0]!) : JSON.stringify(predEps) === JSON.stringify(realEps);
+      const epsAgree = affinity && realEps.length > 0 ? realEps.length === 1 && predEps.includes(realEps[0]!) : JSON.stringify(predEps) === JSON.stringify(realEps);
       const agree = pcls === realCls && epsAgree && miss.length === 0;
       return { flow: f, predicted: { cls: pcls, endpoints: predEps, verdict: t.verdict }, real: { cls: realCls, endpoints: realEps, outcomes: outs.map((o) => o.outcome) }, missingRules: miss, agree };
     });

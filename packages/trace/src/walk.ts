@@ -57,6 +57,7 @@ function sysctlNum(sysctls: Record<string, string>, key: string): number | null 
 
 export class Walker {
   private readonly warned = new Set<string>();
+  private readonly portCache = new Map<string, DeviceModel[]>();
   readonly warnings: string[] = [];
 
   constructor(readonly model: ClusterModel) {}
@@ -441,7 +442,7 @@ export class Walker {
     if (ingressPort && this.answersArp(ns, bridge, nexthop)) {
       return this.receive(ns.id, bridge.id, st);
     }
-    const ports = [...this.model.devices.values()].length > 0 ? ns.devices.map((d) => this.model.devices.get(d)!).filter((d) => d.master === bridge.id) : [];
+    const ports = this.bridgePorts(ns, bridge);
     for (const port of ports) {
       if (port === ingressPort && !(port.link.linkinfo?.info_slave_data as { hairpin?: boolean } | undefined)?.hairpin) continue;
       const peer = port.peer ? this.model.devices.get(port.peer) : undefined;
@@ -472,6 +473,16 @@ export class Walker {
     if (this.underlayTarget(ns, nexthop)) return this.underlay(ns, st, bridge, nexthop);
     this.hop(st, ns, bridge.name, 'neighbour', `no port of ${bridge.name} answers ARP for ${nexthop}`, `ports: ${ports.map((p) => p.name).join(', ') || 'none'}`);
     return this.end(st, 'no-route', `${ns.label} on ${ns.node}: nothing on ${bridge.name} answers for ${nexthop} (host unreachable)`);
+  }
+
+  /** Ports of a bridge, computed once per bridge (a node may have hundreds of pod veths). */
+  private bridgePorts(ns: NetnsModel, bridge: DeviceModel): DeviceModel[] {
+    let ports = this.portCache.get(bridge.id);
+    if (!ports) {
+      ports = ns.devices.map((d) => this.model.devices.get(d)!).filter((d) => d.master === bridge.id);
+      this.portCache.set(bridge.id, ports);
+    }
+    return ports;
   }
 
   /** br_netfilter: a bridged IPv4 frame traverses PREROUTING, FORWARD and POSTROUTING when bridge-nf-call-iptables=1. */
