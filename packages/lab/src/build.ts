@@ -21,11 +21,8 @@ export function labNamespaces(plan: LabPlan): string[] {
   return [plan.switchNetns, ...plan.nodes.map((n) => n.netns), ...plan.pods.filter((p) => p.present).map((p) => p.netns)];
 }
 
-export async function createNamespaces(plan: LabPlan, created: (netns: string) => void): Promise<void> {
-  await inParallel(labNamespaces(plan), 6, async (ns) => {
-    await must('ip', ['netns', 'add', ns]);
-    created(ns);
-  });
+export async function createNamespaces(plan: LabPlan): Promise<void> {
+  await inParallel(labNamespaces(plan), 6, (ns) => must('ip', ['netns', 'add', ns]).then(() => undefined));
 }
 
 function isBridgeCni(plan: LabPlan): boolean {

@@ -10,9 +10,12 @@ export interface ExecResult {
 export function run(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
   return new Promise((resolve) => {
     const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((err as unknown as { code: number }).code) : 127) : 0;
-      const killed = err && (err as { killed?: boolean }).killed ? ` (killed after ${opts.timeoutMs ?? 30_000} ms)` : '';
-      resolve({ stdout: String(stdout), stderr: String(stderr) + killed + (err && code === 127 && !stderr ? err.message : ''), code });
+      if (!err) return resolve({ stdout, stderr, code: 0 });
+      // err.code is the exit status, or a string (ENOENT) when the command could not start at all.
+      const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
+      const code = typeof e.code === 'number' ? e.code : 127;
+      const note = e.killed ? ` (killed after ${opts.timeoutMs ?? 30_000} ms)` : code === 127 && !stderr ? e.message : '';
+      resolve({ stdout, stderr: stderr + note, code });
     });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });

@@ -91,7 +91,7 @@ export async function startLab(scenarioInput: Scenario, opts: StartLabOptions = 
     opts.onPhase?.(name, performance.now() - t0);
   };
   try {
-    await phase('namespaces', () => createNamespaces(plan, () => {}));
+    await phase('namespaces', () => createNamespaces(plan));
     const pods = plan.pods.filter((p) => p.present);
     // Pod servers bind 0.0.0.0, which works before the pod has an address; starting them now overlaps their
     // start-up (a Node process each, the slowest part) with the wiring below.

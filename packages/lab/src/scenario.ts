@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatProblem, zodProblems } from '@patchbay/schema';
 import { FAULT_NAMES } from './faultNames.js';
-import { inCidr, parseCidr } from './ipv4.js';
+import { inCidr } from './ipv4.js';
 
 // A declarative description of a lab: what the cluster intends (nodes, pods, services, policies), which CNI and
 // kube-proxy mode wire it, and which faults are planted. Everything is checked against DESIGN.md's address plan
@@ -132,10 +132,4 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
   if (r.success) return r.data;
   const problems = zodProblems(source, r.error);
   throw new Error(`invalid scenario:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
-}
-
-/** The pod CIDR's network as [a, b, c]; used to allocate .2, .3, ... in order. */
-export function podCidrBase(cidr: string): string {
-  const { network } = parseCidr(cidr);
-  return network.split('.').slice(0, 3).join('.');
 }
