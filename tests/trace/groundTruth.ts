@@ -79,13 +79,29 @@ export function flowMatrix(lab: Lab): Flow[] {
 
 const key = (c: { source: string; table: string; rule: string }) => `${c.source}|${c.table}|${c.rule}`;
 
+/** nft counter key -> its chain (the key itself has no room for it). */
+const nftChains = new Map<string, string>();
+
 async function allCounters(lab: Lab): Promise<Map<string, number>> {
   const m = new Map<string, number>();
   for (const n of lab.plan.nodes) {
     const list: RuleCounters = await lab.counters(n.name);
-    for (const c of list) m.set(`${n.name}|${key(c)}`, (m.get(`${n.name}|${key(c)}`) ?? 0) + c.packets);
+    for (const c of list) {
+      const k = `${n.name}|${key(c)}`;
+      if (c.source === 'nft') nftChains.set(k, c.chain);
+      m.set(k, (m.get(k) ?? 0) + c.packets);
+    }
   }
   return m;
+}
+
+/** "NODE nft FAMILY TABLE/CHAIN:" for every nft hop of the trace. */
+function nftActions(t: Trace): string {
+  return t.paths
+    .flatMap((p) => [...p.hops, ...(p.reply?.hops ?? [])])
+    .filter((h) => h.action.startsWith('nft '))
+    .map((h) => `${h.node} ${h.action.split(':')[0]}:`)
+    .join('\n');
 }
 
 async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -131,12 +147,16 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
       const after = await allCounters(lab);
       if (r.outcome !== 'delivered') continue;
       const ev = evidenceText(t);
+      const acts = nftActions(t);
       const miss: string[] = [];
       for (const [k, v] of after) {
         if (v <= (before.get(k) ?? 0)) continue;
         const [node, source, table, rule] = k.split('|') as [string, string, string, string];
         if (source !== 'iptables') {
-          // nft rules: compare by the chain they are in (the evidence names nft chains).
+          // nft rules: `nft list ruleset` text and the JSON the tracer reads print differently, so an nft hit is
+          // checked by its chain: the predicted hops must pass through that chain of that table on that node.
+          const counter = nftChains.get(k);
+          if (counter && !acts.includes(`${node} nft ${table}/${counter}:`)) miss.push(`${node} nft ${table} chain ${counter}: ${rule}`);
           continue;
         }
         if (ev.includes(rule)) continue;
@@ -162,7 +182,6 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
         const r = await lab.probe(f.fromNetns, { ip: f.ip, port: f.port, proto: f.proto }, { timeoutMs: 1200 });
         outcomes.push(r);
         const seen = new Set(outcomes.filter((o) => o.outcome === 'delivered').map((o) => o.server ?? ''));
-        const classes = new Set(outcomes.map((o) => outcomeClass(o.outcome)));
         if ((t as { affinity?: string }).affinity && i >= 3) break;
         // Stop once every predicted endpoint answered and, when some paths are predicted to fail, a failure
         // was seen too (or after 16 connections, enough to see each of a few equally weighted paths).

@@ -4,9 +4,7 @@ import { ipToInt, parseCidr } from './ipv4.js';
 import type {
   AddressOwner,
   ClusterModel,
-  CniKind,
   DeviceModel,
-  KubeProxyMode,
   NetnsModel,
   NodeModel,
   PodModel,
