@@ -26,6 +26,7 @@ function nftTable(v: string, prev: [string, string][] = []): [string, string][] 
 interface CommonOpts {
   nodeName?: string;
   timeout: number;
+  dumpTimeout: number;
   concurrency?: number;
   nftFullLimit: number;
   nftTable?: [string, string][];
@@ -37,7 +38,10 @@ interface CommonOpts {
 function withCommon(cmd: Command): Command {
   return cmd
     .option('--node-name <name>', 'node name (default: $NODE_NAME, then the hostname)')
-    .addOption(new Option('--timeout <ms>', 'time limit for each command').argParser(positiveInt('--timeout')).default(10_000))
+    .addOption(new Option('--timeout <ms>', 'time limit for each namespace read (ip, bridge)').argParser(positiveInt('--timeout')).default(10_000))
+    .addOption(
+      new Option('--dump-timeout <ms>', 'time limit for each rule dump (iptables-save, nft, ipset, ipvsadm)').argParser(positiveInt('--dump-timeout')).default(60_000),
+    )
     .addOption(new Option('--concurrency <n>', 'namespace reads at once (default: 4 per CPU)').argParser(positiveInt('--concurrency')))
     .addOption(
       new Option('--nft-full-limit <rules>', 'list the whole nft ruleset only while iptables-nft holds at most this many rules')
@@ -61,6 +65,7 @@ function setup(o: CommonOpts, deps: Partial<CollectDeps> = {}): { deps: CollectD
     opts: {
       nodeName: o.nodeName || process.env.NODE_NAME || os.hostname(),
       timeoutMs: o.timeout,
+      dumpTimeoutMs: o.dumpTimeout,
       concurrency: o.concurrency,
       nftFullListingLimit: o.nftFullLimit,
       nftExtraTables: o.nftTable,

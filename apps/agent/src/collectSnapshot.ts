@@ -33,7 +33,10 @@ export interface CollectOptions {
   nodeName: string;
   /** Processes spawned at once for namespace reads. */
   concurrency?: number;
+  /** Time limit for each namespace read (ip, bridge). */
   timeoutMs?: number;
+  /** Time limit for each rule dump (iptables-save, nft, ipset, ipvsadm), which grows with the cluster. */
+  dumpTimeoutMs?: number;
   nftFullListingLimit?: number;
   nftExtraTables?: [string, string][];
 }
@@ -71,6 +74,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
   const paths = { ...defaultPaths, ...deps.paths };
   const { run, fs } = deps;
   const timeoutMs = opts.timeoutMs;
+  const dumpTimeoutMs = opts.dumpTimeoutMs ?? Math.max(60_000, timeoutMs ?? 0);
   const errors: CollectorError[] = [];
   const timed = async <T>(collector: string, fn: () => Promise<T>, failed: (v: T) => boolean = () => false): Promise<T> => {
     const t0 = performance.now();
@@ -89,17 +93,17 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
   const limit = limiter(opts.concurrency ?? Math.max(4, os.availableParallelism() * 4));
 
   // Host-wide collectors start at once; the namespace discovery runs beside them.
-  const iptablesP = timed('iptables', () => readIptables(run, timeoutMs), (r) => r.errors.length > 0);
+  const iptablesP = timed('iptables', () => readIptables(run, dumpTimeoutMs), (r) => r.errors.length > 0);
   const bridgeP = timed('bridge', () => readBridge(run, timeoutMs), (r) => r.errors.length > 0);
-  const ipvsP = timed('ipvs', () => readIpvs(run, fs, paths.proc, timeoutMs), (r) => r.errors.length > 0);
-  const ipsetP = timed('ipset', () => readIpsets(run, fs, '/sys/module', timeoutMs), (r) => r.errors.length > 0);
+  const ipvsP = timed('ipvs', () => readIpvs(run, fs, paths.proc, dumpTimeoutMs), (r) => r.errors.length > 0);
+  const ipsetP = timed('ipset', () => readIpsets(run, fs, '/sys/module', dumpTimeoutMs), (r) => r.errors.length > 0);
   const cniP = timed('cni', () => readCni(fs, paths.cniConfDir, paths.cniResultsDir), (r) => r.errors.length > 0);
   const sysctlP = timed('sysctl', () => readHostSysctls(fs, paths.proc), (r) => r.errors.length > 0);
   // nft: the whole ruleset when iptables-nft holds few rules (known once iptables-nft-save is done), else the
   // known native tables. When iptables-nft-save is slow, the ruleset is large: list the tables meanwhile.
   let tablesEarly: ReturnType<typeof readNftTables> | undefined;
   const speculate = setTimeout(() => {
-    tablesEarly = readNftTables(run, opts.nftExtraTables, timeoutMs);
+    tablesEarly = readNftTables(run, opts.nftExtraTables, dumpTimeoutMs);
     tablesEarly.catch(() => undefined);
   }, 250);
   const nftP = iptablesP.then(async (ipt) => {
@@ -108,7 +112,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
     const compatRules = ipt.dumps.filter((d) => d.backend === 'nft').reduce((n, d) => n + countRules(d.save), 0);
     const r = await readNft(
       run,
-      { compatRules, fullListingLimit: opts.nftFullListingLimit ?? 20_000, extraTables: opts.nftExtraTables, timeoutMs },
+      { compatRules, fullListingLimit: opts.nftFullListingLimit ?? 20_000, extraTables: opts.nftExtraTables, timeoutMs: dumpTimeoutMs },
       tablesEarly,
     );
     deps.observe?.('nft', (performance.now() - nftStart) / 1000, r.mode === 'none');
