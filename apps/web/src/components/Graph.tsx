@@ -19,7 +19,12 @@ export interface GraphProps {
   onReady?: (cy: Core | null) => void;
   height?: string;
   testId?: string;
+  /** Thousands of elements: hide edges while the view moves, which keeps panning smooth on a CPU renderer. */
+  large?: boolean;
 }
+
+// Start fetching the cytoscape chunk as soon as a page with a graph loads, in parallel with its data.
+const cytoscapeModule = typeof window === 'undefined' ? null : import('cytoscape');
 
 function applyDiff(cy: Core, elements: GraphElement[]): void {
   cy.batch(() => {
@@ -46,7 +51,7 @@ function applyDiff(cy: Core, elements: GraphElement[]): void {
   });
 }
 
-export function Graph({ elements, stylesheet, background, fitKey, label, onSelect, onReady, height = '70vh', testId }: GraphProps) {
+export function Graph({ elements, stylesheet, background, fitKey, label, onSelect, onReady, height = '70vh', testId, large = false }: GraphProps) {
   const container = useRef<HTMLDivElement>(null);
   const cyRef = useRef<Core | null>(null);
   const [ready, setReady] = useState(false);
@@ -57,7 +62,7 @@ export function Graph({ elements, stylesheet, background, fitKey, label, onSelec
   useEffect(() => {
     let cancelled = false;
     let cy: Core | null = null;
-    void import('cytoscape').then(({ default: cytoscape }) => {
+    void (cytoscapeModule ?? import('cytoscape')).then(({ default: cytoscape }) => {
       if (cancelled || !container.current) return;
       cy = cytoscape({
         container: container.current,
@@ -71,6 +76,7 @@ export function Graph({ elements, stylesheet, background, fitKey, label, onSelec
         textureOnViewport: true,
         motionBlur: false,
         pixelRatio: 1,
+        hideEdgesOnViewport: large,
       });
       cy.on('tap', (evt) => {
         const target = evt.target as { id?: () => string; isNode?: () => boolean } | Core;
@@ -107,6 +113,7 @@ export function Graph({ elements, stylesheet, background, fitKey, label, onSelec
     // First render time, for the benchmark and for people curious about it.
     requestAnimationFrame(() => {
       container.current?.setAttribute('data-rendered-ms', String(Math.round(performance.now() - started)));
+      container.current?.setAttribute('data-rendered-at', String(Math.round(performance.now())));
       container.current?.setAttribute('data-elements', String(cy.elements().length));
     });
   }, [elements, fitKey, ready]);

@@ -86,6 +86,7 @@ export function MapPage() {
             fitKey={`${theme}|${state.nodes.join(',')}|${state.ns.join(',')}`}
             label={`Cluster map: ${map.data.totals.nodes} nodes, ${map.data.totals.shownPods} pods drawn. The node table below lists the same.`}
             testId="cluster-map"
+            large={elements.length > 1500}
             onReady={(c) => {
               cy.current = c;
             }}
