@@ -187,9 +187,15 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
       others.map(async (e) => {
         const c = index.byName.get(e.name!)!;
         if (members.has(c.inode)) return;
-        const r = await readCandidate(c);
+        const target = targetFor(c, paths.proc);
+        const r = target ? await limit(() => readNetns(run, target, { withNsids: true, timeoutMs })) : null;
         if (!r || r.unreadable) return;
-        const kids = childrenOf(host.links, r.links);
+        // Their nsid for their parent must be us: by name when we have one (a lab node), else trust the kernel's link.
+        const isUs = (nsid: number) => {
+          const name = nsidName(r.nsids, nsid);
+          return name === undefined || index.selfNames.length === 0 || index.selfNames.includes(name);
+        };
+        const kids = childrenOf(host.links, r.links, isUs);
         if (!kids.length) return;
         members.set(c.inode, {
           inode: c.inode,

@@ -58,3 +58,10 @@ describe('discovery', () => {
     expect(isHub([veth(2, 'n1', 5, 0), veth(3, 'n2', 5, 1)])).toBe(true);
   });
 });
+
+describe('upstream links', () => {
+  it('does not take a macvlan or VXLAN whose parent is elsewhere for a pod link', () => {
+    const eth0 = link({ ifindex: 2, ifname: 'eth0', link_index: 4, link_netnsid: 0, linkinfo: { info_kind: 'macvlan' } });
+    expect(peerLinksByNsid([eth0, veth(5, 'veth-a', 2, 1)]).has(0)).toBe(false);
+  });
+});

@@ -55,11 +55,17 @@ export async function indexCandidates(fs: SystemFs, netnsDir: string, proc: stri
   return { selfInode, selfNames, byInode, byName };
 }
 
-/** Our links that point into another namespace, grouped by the nsid we know it by. */
+/** Kinds of device pairs whose two ends may sit in two namespaces (a pod's eth0 and its host side). */
+export const PAIR_KINDS = ['veth', 'netkit'];
+
+/**
+ * Our veths whose peer is in another namespace, grouped by the nsid we know it by. Other links with a
+ * link_netnsid (a macvlan or VXLAN whose parent or underlay is elsewhere) point upstream, not at a pod.
+ */
 export function peerLinksByNsid(links: IpLink[]): Map<number, IpLink[]> {
   const out = new Map<number, IpLink[]>();
   for (const l of links) {
-    if (l.link_netnsid === undefined) continue;
+    if (l.link_netnsid === undefined || !PAIR_KINDS.includes(l.linkinfo?.info_kind ?? '')) continue;
     const list = out.get(l.link_netnsid) ?? [];
     list.push(l);
     out.set(l.link_netnsid, list);
@@ -79,13 +85,17 @@ export function pairsWith(ours: IpLink[], theirs: IpLink[]): boolean {
   );
 }
 
-/** macvlan/ipvlan devices in `theirs` whose parent is one of our devices (same ifindex and a link-netnsid). */
-export function childrenOf(ours: IpLink[], theirs: IpLink[]): IpLink[] {
+/**
+ * macvlan/ipvlan devices in `theirs` whose parent is one of our devices: same ifindex, in the namespace their
+ * link_netnsid names. `isUs(nsid)` says whether their nsid is us (by name when we have one; unknown counts as yes).
+ */
+export function childrenOf(ours: IpLink[], theirs: IpLink[], isUs: (nsid: number) => boolean = () => true): IpLink[] {
   const ourIndexes = new Set(ours.map((l) => l.ifindex));
   return theirs.filter(
     (t) =>
       ['macvlan', 'ipvlan', 'macvtap', 'ipvtap'].includes(t.linkinfo?.info_kind ?? '') &&
       t.link_netnsid !== undefined &&
+      isUs(t.link_netnsid) &&
       t.link_index !== undefined &&
       ourIndexes.has(t.link_index),
   );
