@@ -203,8 +203,10 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
       const miss = missing.get(f) ?? [];
       // With ClientIP affinity every connection from one client reaches the endpoint its first one chose.
       const affinity = (t as { affinity?: string }).affinity === 'ClientIP';
-      const epsAgree = affinity && realEps.length > 0 ? realEps.length === 1 && predEps.includes(realEps[0]!) : JSON.stringify(predEps) === JSON.stringify(realEps);
-      const agree = pcls === realCls && epsAgree && miss.length === 0;
+      // So the real outcome must be one of the predicted paths: that endpoint delivered, or a path that fails.
+      const stuck = affinity && ((realCls === 'delivered' && realEps.length === 1 && predEps.includes(realEps[0]!)) || (realCls !== 'delivered' && realCls !== 'partial' && t.paths.some((p) => predictedClass({ ...t, verdict: p.verdict }) === realCls)));
+      const epsAgree = JSON.stringify(predEps) === JSON.stringify(realEps);
+      const agree = (stuck || (pcls === realCls && epsAgree)) && miss.length === 0;
       return { flow: f, predicted: { cls: pcls, endpoints: predEps, verdict: t.verdict }, real: { cls: realCls, endpoints: realEps, outcomes: outs.map((o) => o.outcome) }, missingRules: miss, agree };
     });
     const agree = results.filter((r) => r.agree).length;

@@ -46,3 +46,97 @@ describe('traceFlow over a flannel VXLAN cluster', () => {
     expect(() => traceFlow(model, { from: 'pod/shop/client-0', to: '10.244.2.3', proto: 'tcp' })).toThrow(/needs a port/);
   });
 });
+
+describe('traceFlow: wiring variants and faults', () => {
+  it('host-gw: routes via the other node address, over the underlay', () => {
+    const { model } = twoNodeShop({ mode: 'host-gw' });
+    const t = traceFlow(model, { from: 'pod/shop/client-0', to: 'pod/shop/api-0', proto: 'tcp', port: 8080 });
+    expect(t.verdict).toBe('delivered');
+    expect(t.paths[0]!.hops.some((h) => h.stage === 'link' && h.action.includes('underlay'))).toBe(true);
+    expect(t.paths[0]!.hops.some((h) => h.stage === 'tunnel')).toBe(false);
+  });
+
+  it('a missing VXLAN FDB entry drops the frame (no underlay destination)', () => {
+    const { model } = twoNodeShop({ tweak: (n, s) => n === 'n1' && (s.bridge.fdb = (s.bridge.fdb as { ifname: string }[]).filter((f) => f.ifname !== 'flannel.1') as never) });
+    const t = traceFlow(model, { from: 'pod/shop/client-0', to: 'pod/shop/api-0', proto: 'tcp', port: 8080 });
+    expect(t.verdict).toBe('dropped');
+    expect(t.summary).toMatch(/no FDB entry/);
+  });
+
+  it("a down host-side veth drops traffic to that pod", () => {
+    const { model } = twoNodeShop({
+      tweak: (n, s) => {
+        if (n !== 'n2') return;
+        for (const l of s.host.links as { ifname: string; flags: string[] }[]) if (l.ifname === 'veth11') l.flags = ['BROADCAST', 'MULTICAST'];
+      },
+    });
+    const t = traceFlow(model, { from: 'pod/shop/client-0', to: 'pod/shop/api-0', proto: 'tcp', port: 8080 });
+    expect(t.verdict).toBe('dropped');
+    expect(t.summary).toMatch(/veth11/);
+  });
+
+  it('strict rp_filter drops packets that arrive where the route back does not point', () => {
+    // n2 sends to n1's pods directly over eth0 while n1's route back to n2's pods is flannel.1.
+    const { model } = twoNodeShop({
+      rpFilter: 1,
+      tweak: (n, s) => {
+        if (n !== 'n2') return;
+        const r = (s.host.routes.inet as { dst: string; gateway?: string; dev?: string; flags?: string[] }[]).find((x) => x.dst === '10.244.1.0/24')!;
+        r.gateway = '192.0.2.11';
+        r.dev = 'eth0';
+        r.flags = [];
+      },
+    });
+    const t = traceFlow(model, { from: 'pod/shop/api-0', to: 'pod/shop/web-0', proto: 'tcp', port: 8080 });
+    expect(t.verdict).toBe('dropped');
+    expect(t.paths[0]!.hops.some((h) => h.stage === 'rpfilter')).toBe(true);
+  });
+
+  it('a DROP rule in FORWARD drops forwarded TCP, not the node itself', () => {
+    const { model } = twoNodeShop({ extraFilterForward: { n2: ['-A FORWARD -d 10.244.2.3/32 -p tcp -j DROP'] } });
+    expect(traceFlow(model, { from: 'pod/shop/client-0', to: 'pod/shop/api-0', proto: 'tcp', port: 8080 }).verdict).toBe('dropped');
+    expect(traceFlow(model, { from: 'node/n2', to: 'pod/shop/api-0', proto: 'tcp', port: 8080 }).verdict).toBe('delivered');
+  });
+
+  it('without br_netfilter, a pod calling its own node-local service endpoint gets an un-NATed reply (fails)', () => {
+    const { model } = twoNodeShop({ brNetfilter: false });
+    const t = traceFlow(model, { from: 'pod/shop/client-0', to: 'svc/shop/web:80', proto: 'tcp' });
+    expect(t.verdict).toBe('partial');
+    const local = t.paths.find((p) => p.endpoint?.pod === 'shop/web-0')!;
+    expect(local.verdict).toBe('dropped');
+    expect(local.reply?.verdict).toBe('dropped');
+    expect(t.paths.find((p) => p.endpoint?.pod === 'shop/web-1')!.verdict).toBe('delivered');
+  });
+
+  it('a node without a snapshot makes the path unknown, with a warning', () => {
+    const { model } = twoNodeShop({ tweak: () => {} });
+    model.nodes.get('n2')!.observed = false;
+    const t = traceFlow(model, { from: 'pod/shop/client-0', to: 'pod/shop/web-1', proto: 'tcp', port: 8080 });
+    expect(t.verdict).toBe('unknown');
+    expect(t.warnings.join('\n')).toMatch(/n2.*(not observed|no snapshot)/);
+  });
+
+  it('NetworkPolicy is judged beside the dataplane: flannel does not enforce it', () => {
+    const { model } = twoNodeShop();
+    model.networkPolicies.push({ kind: 'NetworkPolicy', metadata: { namespace: 'shop', name: 'deny-api' }, spec: { podSelector: { matchLabels: { app: 'api' } }, policyTypes: ['Ingress'] } } as never);
+    const t = traceFlow(model, { from: 'pod/shop/client-0', to: 'svc/shop/api:80', proto: 'tcp' });
+    expect(t.verdict).toBe('delivered');
+    expect((t.paths[0] as { policy?: { allowed: boolean } }).policy?.allowed).toBe(false);
+    expect((t as { policy?: { enforced: boolean | null } }).policy?.enforced).toBe(false);
+    expect(t.warnings.join('\n')).toMatch(/does not enforce NetworkPolicy/);
+  });
+
+  it('every trace validates against the Trace schema', () => {
+    const { model } = twoNodeShop();
+    for (const q of [
+      { from: 'pod/shop/client-0', to: 'svc/shop/web:http', proto: 'tcp' as const },
+      { from: 'node/n2', to: '192.0.2.11:30080', proto: 'tcp' as const },
+      { from: 'pod/shop/web-1', to: '8.8.8.8:53', proto: 'udp' as const },
+      { from: 'pod/shop/web-1', to: 'pod/shop/web-0', proto: 'icmp' as const },
+    ]) {
+      const t = traceFlow(model, q);
+      expect(() => Trace.parse(t)).not.toThrow();
+    }
+    expect(traceFlow(model, { from: 'pod/shop/web-1', to: '8.8.8.8:53', proto: 'udp' }).verdict).toBe('left-cluster');
+  });
+});

@@ -163,7 +163,9 @@ export function kitCluster(nodes: KitNode[], pods: KitPod[], services: KitServic
     });
     const iptables = opts.kubeProxy === false ? '' : renderIptablesRules(cluster, { nodeName: n.name, nodeIPs: [n.ip], clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/16' });
     const extra = opts.extraFilterForward?.[n.name] ?? [];
-    const save = extra.length > 0 ? `${iptables}\n*filter\n:FORWARD ACCEPT [0:0]\n${extra.join('\n')}\nCOMMIT\n` : iptables;
+    // Extra rules go first in filter FORWARD (as `iptables -I FORWARD 1` would put them).
+    const at = iptables.indexOf('\n-A FORWARD ');
+    const save = extra.length > 0 && at >= 0 ? `${iptables.slice(0, at)}\n${extra.join('\n')}${iptables.slice(at)}` : iptables;
     const sysctls: Record<string, string> = { 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.all.rp_filter': String(opts.rpFilter ?? 0) };
     if (opts.brNetfilter !== false) sysctls['net.bridge.bridge-nf-call-iptables'] = '1';
     const snap: NodeSnapshotInput = {
