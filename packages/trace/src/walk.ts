@@ -537,6 +537,23 @@ export class Walker {
     return found;
   }
 
+  /** When the destination is a pod (or node) the bundle knows but did not observe: why the walk cannot go on. */
+  private unseenDestination(ip: string): string | null {
+    for (const o of this.model.addressOwners.get(ip) ?? []) {
+      if (o.kind === 'pod') {
+        const pod = this.model.pods.get(o.pod);
+        const node = pod?.node ? this.model.nodes.get(pod.node) : undefined;
+        if (!node) return `${ip} is pod ${o.pod}, whose node ${pod?.node ?? '(none)'} is not in the bundle`;
+        if (!node.observed) return `${ip} is pod ${o.pod} on node ${node.name}, which was not observed (no snapshot)`;
+      }
+      if (o.kind === 'node') {
+        const node = this.model.nodes.get(o.node);
+        if (node && !node.observed) return `${ip} is node ${node.name}, which was not observed (no snapshot)`;
+      }
+    }
+    return null;
+  }
+
   /** Out of a node's own interface towards another node's address (or out of the cluster). */
   private underlay(ns: NetnsModel, st: FlowState, dev: DeviceModel, nexthop: string): PathEnd[] {
     const t = this.underlayTarget(ns, nexthop);
@@ -550,6 +567,8 @@ export class Walker {
         this.hop(st, ns, dev.name, 'link', `${dev.name} -> ${devOwner.name} in ${ons.label} (${nexthop})`, `${nexthop} is ${devOwner.name} in ${ons.label}`);
         return this.receive(ons.id, devOwner.id, st);
       }
+      const unseen = this.unseenDestination(st.pkt.dst);
+      if (unseen) return this.end(st, 'unknown', unseen);
       const owners = this.model.addressOwners.get(nexthop) ?? [];
       if (owners.length === 0 || owners.every((o) => o.kind === 'service')) {
         this.hop(st, ns, dev.name, 'route', `leaves the cluster via ${nexthop}`, `${nexthop} is not an address of any node, pod or device in the bundle`);
@@ -586,7 +605,7 @@ export class Walker {
     const outer = this.outerHooks(ns, st, { src: vx.local ?? this.primaryAddress(this.dev(ns, under.route.dev)) ?? '', dst: fdb.dst, sport: 0, dport: vx.port ?? 8472, proto: 'udp', mark: 0 }, ['output', 'postrouting'], null, under.route.dev);
     if (outer) return outer;
     this.hop(st, ns, dev.name, 'tunnel', `VXLAN encapsulation VNI ${vx.vni ?? '?'}: ${vx.local ?? '?'} -> ${fdb.dst}:${vx.port ?? 8472} (node ${remote?.node.name ?? '?'}) via ${under.route.dev ?? '?'}`, `neigh ${nexthop} lladdr ${neigh.lladdr}; fdb ${fdb.mac} dev ${dev.name} dst ${fdb.dst}; ${under.route.text}`);
-    if (!remote) return this.end(st, 'left-cluster', `VXLAN to ${fdb.dst}, which is not a cluster node`);
+    if (!remote) return this.end(st, this.unseenDestination(st.pkt.dst) ? 'unknown' : 'left-cluster', this.unseenDestination(st.pkt.dst) ?? `VXLAN to ${fdb.dst}, which is not a cluster node`);
     if (!remote.node.observed) return this.end(st, 'unknown', `the path enters node ${remote.node.name}, which has no snapshot`);
     const rhost = this.model.namespaces.get(remote.node.hostNetns)!;
     const rdev = rhost.devices.map((d) => this.model.devices.get(d)!).find((d) => d.vxlan && d.vxlan.vni === vx.vni);
