@@ -7,6 +7,7 @@
 //   checkout 10.96.0.30:80 (no endpoints)   db 10.96.0.40:5432   web-local NodePort 30050 eTP=Local
 //   cart 10.96.0.60:80 -> cart-0   dns 10.96.0.53:53 udp/tcp -> dns-0   web-node-local 10.96.0.12:80 iTP=Local
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { Lab, ProbeOutcome, ProbeResult } from '@patchbay/lab';
 
@@ -170,12 +171,14 @@ export function expectMatrix(results: Record<string, ProbeResult>, want: Record<
   expect(wrong, `flows with unexpected outcomes:\n${wrong.join('\n')}`).toEqual([]);
 }
 
-/** Namespaces of the given lab prefixes still present (the leak check). */
+/** Namespaces and state files of the given lab prefixes still present (the leak check). */
 export function leftovers(prefixes: Iterable<string>): string[] {
   const list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
     .split('\n')
     .map((l) => l.split(' ')[0] ?? '')
     .filter(Boolean);
   const ps = [...prefixes];
-  return list.filter((n) => ps.some((p) => n.startsWith(`${p}-`)));
+  // The lab's state file and per-node CNI files go with it too.
+  const files = ps.flatMap((p) => [`/run/patchbay-lab/${p}.json`, `/run/patchbay-lab/${p}`]).filter((f) => existsSync(f));
+  return [...list.filter((n) => ps.some((p) => n.startsWith(`${p}-`))), ...files];
 }

@@ -42,6 +42,10 @@ describe('record', () => {
       const names = n1.namespaces.flatMap((ns) => (ns as { names?: string[] }).names ?? []);
       for (const p of lab.plan.pods.filter((x) => x.node.name === 'n1')) expect(names).toContain(p.netns);
       for (const p of lab.plan.pods.filter((x) => x.node.name !== 'n1')) expect(names).not.toContain(p.netns);
+      // The lab's per-node CNI files reach the agent: the configuration, and each pod named by libcni's cache.
+      expect(n1.cni.configs.map((c: { path: string }) => path.basename(c.path))).toEqual(['10-flannel.conflist']);
+      const podOf = (netns: string) => (n1.namespaces.find((ns) => ((ns as { names?: string[] }).names ?? []).includes(netns)) as { pod?: { namespace: string; name: string } } | undefined)?.pod;
+      for (const p of lab.plan.pods.filter((x) => x.node.name === 'n1')) expect(podOf(p.netns)).toMatchObject({ namespace: p.pod.namespace, name: p.pod.name });
       const save = n1.iptables.map((d) => sectionText(d.save, b.blobs)).join('\n');
       expect(save).toContain('-A KUBE-SERVICES -d 10.96.0.30/32 -p tcp -m comment --comment "shop/checkout:http has no endpoints"');
       expect(save).toContain('FLANNEL-POSTRTG');

@@ -12,6 +12,11 @@ function uid(kind: string, key: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/** The uid cluster.json gives a pod (the CNI cache's K8S_POD_UID must agree). */
+export function podUid(key: string): string {
+  return uid('Pod', key);
+}
+
 function meta(kind: string, name: string, namespace?: string, extra: Record<string, unknown> = {}) {
   return {
     name,

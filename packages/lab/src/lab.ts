@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { buildNode, buildPod, buildUnderlay, createNamespaces, inParallel, loadRules } from './build.js';
 import { assertLabCapable } from './capability.js';
 import { buildClusterList } from './clusterList.js';
+import { writeCniFiles } from './cniFiles.js';
 import { readCounters, type RuleCounters } from './counters.js';
 import { run, type ExecResult } from './exec.js';
 import { FAULT_NAMES, type FaultName } from './faultNames.js';
@@ -103,6 +104,7 @@ export async function startLab(scenarioInput: Scenario, opts: StartLabOptions = 
     await phase('nodes', () => inParallel(plan.nodes, 3, (n) => buildNode(plan, n)));
     await phase('pods', () => inParallel(pods, 6, (p) => buildPod(plan, p)));
     await phase('rules', () => inParallel(plan.nodes, 3, (n) => loadRules(plan, n)));
+    await phase('cni files', () => inParallel(plan.nodes, 3, (n) => writeCniFiles(plan, n)));
     await phase('servers (waiting)', () => servers);
     await phase('faults', async () => {
       for (const f of faults) await plantFault(plan, f);

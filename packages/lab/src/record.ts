@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readBundle, writeBundle } from '@patchbay/bundle';
 import { NodeSnapshot, formatProblem, zodProblems } from '@patchbay/schema';
+import { cniDirs } from './cniFiles.js';
 import { run } from './exec.js';
 import type { Lab } from './lab.js';
 
@@ -15,7 +16,9 @@ export async function recordBundle(lab: Lab, dir: string, opts: { agentBin?: str
   if (!existsSync(agent)) throw new Error(`patchbay-agent not found at ${agent}; build it with \`npm run build -w @patchbay/agent\``);
   const snapshots: NodeSnapshot[] = [];
   for (const node of lab.plan.nodes) {
-    const r = await run('ip', ['netns', 'exec', node.netns, process.execPath, agent, 'snapshot', '--node-name', node.name], { timeoutMs: 120_000 });
+    const { confDir, resultsDir } = cniDirs(lab.prefix, node.name);
+    const args = ['snapshot', '--node-name', node.name, '--cni-conf-dir', confDir, '--cni-results-dir', resultsDir];
+    const r = await run('ip', ['netns', 'exec', node.netns, process.execPath, agent, ...args], { timeoutMs: 120_000 });
     if (r.code !== 0) throw new Error(`patchbay-agent snapshot in ${node.netns} failed (${r.code}): ${r.stderr.trim().slice(0, 2000)}`);
     let json: unknown;
     try {

@@ -30,8 +30,10 @@ export function writeState(state: LabState): void {
   writeFileSync(file(state.prefix), `${JSON.stringify(state, null, 1)}\n`);
 }
 
+/** Removes the state file and the lab's directory (per-node CNI files). */
 export function removeState(prefix: string): void {
   rmSync(file(prefix), { force: true });
+  if (PREFIX_RE.test(prefix)) rmSync(path.join(STATE_DIR, prefix), { recursive: true, force: true });
 }
 
 export function readState(prefix: string): LabState {
