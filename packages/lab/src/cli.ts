@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { parseEndpoint, type Endpoint } from '@patchbay/schema';
 import { assertLabCapable } from './capability.js';
+import { cniDirs } from './cniFiles.js';
 import { FAULTS, FAULT_NAMES } from './faultNames.js';
 import { makeLab, startLab, type Lab } from './lab.js';
 import { PREFIX_RE } from './names.js';
@@ -79,6 +80,9 @@ program
     for (const n of lab.plan.nodes) console.log(`  node ${n.name.padEnd(22)} ${n.netns.padEnd(28)} ${n.internalIP}  pods ${n.podCIDR}`);
     for (const p of lab.plan.pods.filter((x) => x.present)) console.log(`  pod  ${p.key.padEnd(22)} ${p.netns.padEnd(28)} ${p.ip}  on ${p.node.name}`);
     console.log(`  switch ${lab.plan.switchNetns}`);
+    const n1 = lab.plan.nodes[0]!;
+    const dirs = cniDirs(lab.prefix, n1.name);
+    console.log(`agent: ip netns exec ${n1.netns} node apps/agent/bin/patchbay-agent.mjs snapshot --node-name ${n1.name} --cni-conf-dir ${dirs.confDir} --cni-results-dir ${dirs.resultsDir}`);
     console.log(`try: npm run lab -- probe ${lab.prefix} --from pod/shop/client-0 --to svc/shop/web:80 --proto tcp`);
     console.log(`stop: npm run lab -- down ${lab.prefix}`);
   });
