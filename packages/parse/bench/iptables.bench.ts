@@ -1,31 +1,49 @@
-// Parses a generated kube-proxy-style iptables-save dump (10,000 services x 3 endpoints, ~150k rules,
-// ~16 MB, with -c counters) five times and prints the median parse time and the heap the result holds.
-// Run: npx tsx packages/parse/bench/iptables.bench.ts
-import { parseIptablesSave } from '../src/index.js';
+// Parses a generated kube-proxy-style iptables-save dump (10,000 services x 3 endpoints, ~150k rules, with -c
+// counters) five times and prints the median parse time, CPU time and the heap the result holds.
+// Run: npx tsx packages/parse/bench/iptables.bench.ts   (add --expose-gc via NODE_OPTIONS for the heap share)
+import { loadavg } from 'node:os';
+import { parseIptablesSave, type IptablesRuleset } from '../src/index.js';
 import { generateKubeProxyDump } from './kubeProxyDump.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
 
 function main(): void {
   const text = generateKubeProxyDump(10_000, 3);
-  const ruleLines = text.split('\n').filter((l) => l.includes('-A ')).length;
-  const times: number[] = [];
-  let kept: unknown = null;
+  const results: IptablesRuleset[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let run = 0; run < 5; run++) {
-    kept = null;
-    globalThis.gc?.();
+    results.length = 0;
+    gc?.();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
-    kept = parseIptablesSave(text, { strict: true });
-    times.push(performance.now() - t0);
+    results.push(parseIptablesSave(text, { strict: true }));
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  times.sort((a, b) => a - b);
-  globalThis.gc?.();
+  const r = results[0]!;
+  let rules = 0;
+  for (const t of Object.values(r.tables)) for (const c of Object.values(t.chains)) rules += c.rules.length;
+  gc?.();
   const heapWith = process.memoryUsage().heapUsed;
-  kept = null;
-  globalThis.gc?.();
+  results.length = 0;
+  gc?.();
   const heapWithout = process.memoryUsage().heapUsed;
-  void kept;
-  console.log(`iptables-save parse: ${ruleLines} rules, ${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB`);
-  console.log(`  median of 5: ${times[2]!.toFixed(1)} ms (min ${times[0]!.toFixed(1)}, max ${times[4]!.toFixed(1)})`);
-  console.log(`  heap used after parse: ${(heapWith / 1e6).toFixed(0)} MB${globalThis.gc ? `; held by the result: ${((heapWith - heapWithout) / 1e6).toFixed(0)} MB` : ' (run with --expose-gc for the share held by the result)'}`);
+  const load = loadavg()[0]!.toFixed(1);
+  console.log(`iptables-save parse: ${rules} rules, ${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB (strict)`);
+  console.log(`  wall: median of 5 ${median(wall).toFixed(0)} ms (min ${Math.min(...wall).toFixed(0)}, max ${Math.max(...wall).toFixed(0)})`);
+  console.log(`  cpu:  median of 5 ${median(cpu).toFixed(0)} ms (includes GC threads); load average ${load} on this machine`);
+  console.log(
+    gc
+      ? `  heap used ${(heapWith / 1e6).toFixed(0)} MB with the result; the result holds ${((heapWith - heapWithout) / 1e6).toFixed(0)} MB`
+      : `  heap used ${(heapWith / 1e6).toFixed(0)} MB with the result (NODE_OPTIONS=--expose-gc for the result's share)`,
+  );
 }
 
 main();

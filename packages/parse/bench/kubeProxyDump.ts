@@ -1,6 +1,7 @@
 // A kube-proxy-style iptables-save dump (nat + filter, -c counters) for benchmarks: per service a ClusterIP
 // rule, a NodePort rule, an EXT chain, a SVC chain with random-probability endpoint picks and a SEP chain per
-// endpoint, as kube-proxy's iptables mode writes them.
+// endpoint, as kube-proxy's iptables mode writes them. Above 1000 endpoints kube-proxy switches to its
+// large-cluster mode and leaves the per-endpoint comments out of SVC/SEP rules; so does this generator.
 import { createHash } from 'node:crypto';
 function hash16(s: string): string {
   // Same idea as kube-proxy's chain names (base32 of sha256); exact equality with kube-proxy is not needed here.
@@ -35,9 +36,12 @@ export function generateKubeProxyDump(services: number, endpointsPerService: num
       decl.push(`:KUBE-SEP-${sep} - [0:0]`);
       const left = endpointsPerService - e;
       const prob = left > 1 ? ` -m statistic --mode random --probability ${(1 / left).toFixed(11)}` : '';
-      rules.push(`${c(n++)}-A KUBE-SVC-${h} -m comment --comment "${spn} -> ${ep}:8080"${prob} -j KUBE-SEP-${sep}`);
-      rules.push(`${c(n++)}-A KUBE-SEP-${sep} -s ${ep}/32 -m comment --comment ${spn} -j KUBE-MARK-MASQ`);
-      rules.push(`${c(n++)}-A KUBE-SEP-${sep} -p tcp -m comment --comment ${spn} -m tcp -j DNAT --to-destination ${ep}:8080`);
+      const large = services * endpointsPerService > 1000;
+      const epComment = large ? '' : ` -m comment --comment "${spn} -> ${ep}:8080"`;
+      const sepComment = large ? '' : ` -m comment --comment "${spn}"`;
+      rules.push(`${c(n++)}-A KUBE-SVC-${h}${epComment}${prob} -j KUBE-SEP-${sep}`);
+      rules.push(`${c(n++)}-A KUBE-SEP-${sep} -s ${ep}/32${sepComment} -j KUBE-MARK-MASQ`);
+      rules.push(`${c(n++)}-A KUBE-SEP-${sep} -p tcp${sepComment} -m tcp -j DNAT --to-destination ${ep}:8080`);
     }
     filter.push(`${c(n++)}-A KUBE-PROXY-FIREWALL -d ${cip}/32 -p tcp -m comment --comment "${spn} traffic not accepted by KUBE-FW" -m tcp --dport 80 -j DROP`);
   }

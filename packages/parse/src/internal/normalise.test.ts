@@ -3,7 +3,7 @@ import { diffLines, normaliseForGolden } from './normalise.js';
 
 describe('normaliseForGolden', () => {
   it('turns Maps into objects with sorted keys', () => {
-    expect(normaliseForGolden(new Map([['b', 1], ['a', new Map([['z', 2]])]]))).toEqual({ a: { z: 2 }, b: 1 });
+    expect(normaliseForGolden(new Map<string, unknown>([['b', 1], ['a', new Map([['z', 2]])]]))).toEqual({ a: { z: 2 }, b: 1 });
     expect(Object.keys(normaliseForGolden(new Map([['b', 1], ['a', 2]])) as object)).toEqual(['a', 'b']);
   });
 

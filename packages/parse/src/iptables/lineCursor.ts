@@ -5,6 +5,7 @@
 // backslashes) are read in place. Anything else (escapes, quotes inside a word, tabs) is tokenised the
 // shell way first and the words joined with "\n" — which cannot occur inside a line — and read the same way.
 
+import type { SegmentCache } from './segmentCache.js';
 import { tokenizeRule } from './tokenize.js';
 
 const SPACE = 32;
@@ -104,6 +105,19 @@ export class LineCursor {
   }
   rewind(pos: number): void {
     this.pos = pos;
+  }
+
+  /** Text between two positions of the current source, e.g. a whole "-m tcp --dport 80" segment. */
+  slice(from: number, to: number): string {
+    return this.src.slice(from, to);
+  }
+
+  lookup<T>(cache: SegmentCache<T>, from: number, to: number): T | undefined {
+    return cache.lookup(this.src, from, to);
+  }
+
+  store<T>(cache: SegmentCache<T>, from: number, to: number, value: T): void {
+    cache.store(this.src, from, to, value);
   }
 
   /** Whether only blanks remain. */

@@ -7,8 +7,9 @@ import { ParseError, WarningSink } from '../errors.js';
 import { normaliseProto } from '../net.js';
 import { danglingJumps } from './checkJumps.js';
 import { InternTable, LineCursor } from './lineCursor.js';
+import { SegmentCache } from './segmentCache.js';
 import { buildMatch, knownMatchWords, moduleArity, parseAddr, parseIface, type BuildContext } from './matches.js';
-import { NO_OPTIONS, internWords, internedWord, readOptions, type RawOption } from './options.js';
+import { NO_OPTIONS, internWords, internedWord, isRuleLevel, readOptions, type RawOption } from './options.js';
 import { buildTarget, knownTargetWords, targetArityOf } from './targets.js';
 import { TokenizeError } from './tokenize.js';
 import type { Counters, IptablesChain, IptablesMatch, IptablesRule, IptablesRuleset, IptablesTable, IptablesTarget, ParseIptablesOptions } from './types.js';
@@ -37,8 +38,6 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   let family: 'ipv4' | 'ipv6' | null = opts.family ?? null;
   let backend: 'nft' | 'legacy' | null = null;
   let version: string | null = null;
-  let sawV6 = false;
-  let sawV4 = false;
   let open: OpenTable | null = null;
   let lineNo = 0;
 
@@ -47,6 +46,7 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   const count = lines.length > 0 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
   const ctx = new RuleContext(sink);
   const cur = new LineCursor();
+  const shared = new Shared();
   let lastChain: IptablesChain | null = null;
   // Kept past COMMIT for the origin pass and the jump check (faster than walking the records).
   const allChains: IptablesChain[] = [];
@@ -82,6 +82,7 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
       const table: IptablesTable = { name, line: lineNo, chains: Object.create(null) as Record<string, IptablesChain> };
       tables[name] = table;
       open = { table, chains: new Map() };
+      shared.targets = new SegmentCache();
       chainMaps.set(name, open.chains);
       lastChain = null;
       continue;
@@ -103,8 +104,12 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
     let from = 0;
     if (c0 === 91 /* [ */) {
       const close = line.indexOf(']');
-      counters = close > 0 ? parseCounters(line.slice(1, close)) : null;
-      if (!counters) throw new ParseError(lineNo, 'bad [packets:bytes] counter prefix', line);
+      counters = close > 0 ? (shared.counters.lookup(line, 0, close) ?? null) : null;
+      if (counters === null) {
+        counters = close > 0 ? parseCounters(line.slice(1, close)) : null;
+        if (!counters) throw new ParseError(lineNo, 'bad [packets:bytes] counter prefix', line);
+        shared.counters.store(line, 0, close, counters);
+      }
       from = close + 1;
       while (line.charCodeAt(from) === 32) from++;
     }
@@ -124,15 +129,7 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
       if (!chain) throw new ParseError(lineNo, `-A to undeclared chain ${cur.value()} in table ${open.table.name}`, line);
       ctx.line = lineNo;
       ctx.raw = line;
-      const rule = parseRule(cur, ctx, open, chain, counters);
-      if (!sawV4 || !sawV6) {
-        for (const m of rule.matches) {
-          if (m.kind === 'src' || m.kind === 'dst') {
-            if (m.addr.indexOf(':') >= 0) sawV6 = true;
-            else sawV4 = true;
-          }
-        }
-      }
+      const rule = parseRule(cur, ctx, open, chain, counters, shared);
       chain.rules.push(rule);
       lastChain = chain;
       continue;
@@ -142,8 +139,9 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   }
   if (open) throw new ParseError(lineNo, `input ends inside table ${open.table.name} (missing COMMIT; truncated dump?)`, lines[count - 1] ?? '');
 
-  if (!family) family = sawV6 && !sawV4 ? 'ipv6' : 'ipv4';
-  if (family === 'ipv6' && tool === 'iptables-save' && sawV6 && !sawV4) tool = 'ip6tables-save';
+  // Without a header, the addresses tell the family (checked once per distinct -s/-d segment).
+  if (!family) family = shared.sawV6 && !shared.sawV4 ? 'ipv6' : 'ipv4';
+  if (family === 'ipv6' && tool === 'iptables-save' && shared.sawV6 && !shared.sawV4) tool = 'ip6tables-save';
   const origin = opts.origin ?? `${tool} ${family === 'ipv6' ? 'v6' : 'v4'}${backend ? ` ${backend}` : ''}`;
   for (const chain of allChains) {
     const o = `${origin} / ${chain.table} / ${chain.name}`;
@@ -167,24 +165,26 @@ function parseCounters(text: string): Counters | null {
 
 function declareChain(open: OpenTable, line: string, lineNo: number): IptablesChain {
   // ":NAME POLICY [p:b]" — POLICY is "-" for user chains.
-  const parts = line.slice(1).split(' ');
-  const name = parts[0] ?? '';
-  const policyText = parts[1];
-  if (name === '' || policyText === undefined) throw new ParseError(lineNo, 'bad chain declaration (want ":NAME POLICY [packets:bytes]")', line);
-  if (open.chains.has(name)) throw new ParseError(lineNo, `chain ${name} declared twice in table ${open.table.name}`, line);
+  const sp1 = line.indexOf(' ');
+  const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
+  const name = sp1 < 0 ? '' : line.slice(1, sp1);
+  const policyText = sp1 < 0 ? '' : sp2 < 0 ? line.slice(sp1 + 1) : line.slice(sp1 + 1, sp2);
+  if (name === '' || policyText === '') throw new ParseError(lineNo, 'bad chain declaration (want ":NAME POLICY [packets:bytes]")', line);
   let policy: 'ACCEPT' | 'DROP' | null;
   if (policyText === '-') policy = null;
   else if (policyText === 'ACCEPT' || policyText === 'DROP') policy = policyText;
   else throw new ParseError(lineNo, `chain ${name} has an unknown policy ${policyText}`, line);
   let counters: Counters | null = null;
-  const cText = parts[2];
-  if (cText !== undefined) {
-    counters = cText.startsWith('[') && cText.endsWith(']') ? parseCounters(cText.slice(1, -1)) : null;
+  if (sp2 >= 0) {
+    const cText = line.slice(sp2 + 1);
+    counters = cText.length > 2 && cText.charCodeAt(0) === 91 && cText.charCodeAt(cText.length - 1) === 93 ? parseCounters(cText.slice(1, -1)) : null;
     if (!counters) throw new ParseError(lineNo, `chain ${name} has bad counters ${cText}`, line);
   }
   const builtin = policy !== null || (BUILTIN_CHAINS[open.table.name]?.includes(name) ?? false);
   const chain: IptablesChain = { name, table: open.table.name, builtin, policy, counters, line: lineNo, rules: [] };
+  const size = open.chains.size;
   open.chains.set(name, chain);
+  if (open.chains.size === size) throw new ParseError(lineNo, `chain ${name} declared twice in table ${open.table.name}`, line);
   open.table.chains[name] = chain;
   return chain;
 }
@@ -252,14 +252,50 @@ class RuleContext implements BuildContext {
   warn(message: string): void {
     this.sink.warn(this.line, message, this.raw);
   }
+  warningCount(): number {
+    return this.sink.warnings.length;
+  }
 }
 
-function value(cur: LineCursor, what: string, ctx: RuleContext): string {
-  if (!cur.next()) throw new ParseError(ctx.line, `${what} needs a value (line cut off?)`, ctx.raw);
-  return cur.value();
+/**
+ * Matches, targets and counters that repeat across a dump (`-p tcp`, `-m tcp --dport 80`, `-j KUBE-MARK-MASQ`,
+ * `[0:0]`) are built once and shared by every rule whose text is identical: a 150k-rule dump has only a few
+ * thousand distinct repeated segments. Keys are the segment text, so sharing never changes what a rule means;
+ * consumers must treat the model as read-only (shared objects are not copied).
+ */
+class Shared {
+  readonly matches = new SegmentCache<IptablesMatch>();
+  /** Per table: a target name may be a chain in one table and an extension target in another. */
+  targets = new SegmentCache<IptablesTarget>();
+  readonly counters = new SegmentCache<Counters>();
+  sawV4 = false;
+  sawV6 = false;
 }
 
-function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: IptablesChain, prefixCounters: Counters | null): IptablesRule {
+/**
+ * Moves the cursor over the option words of the segment that starts before it, up to the next rule-level
+ * word, and returns the end position. A segment read this way ends exactly where the real reader stops.
+ */
+function scanSegmentEnd(cur: LineCursor): number {
+  let end = cur.mark();
+  for (;;) {
+    const at = cur.mark();
+    if (!cur.next()) break;
+    if (cur.is('!')) {
+      if (!cur.next() || isRuleLevel(cur)) {
+        cur.rewind(at);
+        break;
+      }
+    } else if (isRuleLevel(cur)) {
+      cur.rewind(at);
+      break;
+    }
+    end = cur.mark();
+  }
+  return end;
+}
+
+function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: IptablesChain, prefixCounters: Counters | null, shared: Shared): IptablesRule {
   const raw = ctx.raw;
   const lineNo = ctx.line;
   const matches = scratch;
@@ -281,33 +317,58 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
     const code = ruleWord(cur);
     switch (code) {
       case W.Src:
-      case W.Dst: {
-        const v = value(cur, code === W.Src ? '-s' : '-d', ctx);
-        const m = addrMatch(code === W.Src ? 'src' : 'dst', v, negate);
-        if (!m) throw new ParseError(lineNo, `${code === W.Src ? '-s' : '-d'} has an invalid address "${v}"`, raw);
+      case W.Dst:
+      case W.In:
+      case W.Out:
+      case W.Proto: {
+        const flag = code === W.Src ? '-s' : code === W.Dst ? '-d' : code === W.In ? '-i' : code === W.Out ? '-o' : '-p';
+        if (!cur.next()) throw new ParseError(lineNo, `${flag} needs a value (line cut off?)`, raw);
+        const segStart = negate ? negateAt : before;
+        const segEnd = cur.mark();
+        let m: IptablesMatch | undefined = cur.lookup(shared.matches, segStart, segEnd);
+        if (m === undefined) {
+          const v = cur.value();
+          if (code === W.Src || code === W.Dst) {
+            const a = addrMatch(code === W.Src ? 'src' : 'dst', v, negate);
+            if (!a) throw new ParseError(lineNo, `${flag} has an invalid address "${v}"`, raw);
+            if (v.indexOf(':') >= 0) shared.sawV6 = true;
+            else shared.sawV4 = true;
+            m = a;
+          } else if (code === W.Proto) {
+            m = { kind: 'proto', negate, proto: normaliseProto(v) };
+          } else {
+            const f = parseIface(v, negate);
+            m = code === W.In ? { kind: 'in', negate: f.negate, name: f.name, wildcard: f.wildcard, prefix: f.prefix } : { kind: 'out', negate: f.negate, name: f.name, wildcard: f.wildcard, prefix: f.prefix };
+          }
+          cur.store(shared.matches, segStart, segEnd, m);
+        }
+        if (m.kind === 'proto') proto = m.proto;
         matches.push(m);
         break;
       }
-      case W.In:
-      case W.Out: {
-        const f = parseIface(value(cur, code === W.In ? '-i' : '-o', ctx), negate);
-        matches.push(code === W.In ? { kind: 'in', negate: f.negate, name: f.name, wildcard: f.wildcard, prefix: f.prefix } : { kind: 'out', negate: f.negate, name: f.name, wildcard: f.wildcard, prefix: f.prefix });
-        break;
-      }
-      case W.Proto:
-        proto = normaliseProto(value(cur, '-p', ctx));
-        matches.push({ kind: 'proto', negate, proto });
-        break;
       case W.Frag:
-        matches.push({ kind: 'fragment', negate });
+        matches.push(negate ? FRAGMENT_NEGATED : FRAGMENT);
         break;
       case W.Match: {
         if (negate) throw new ParseError(lineNo, '"!" before -m (negate an option of the module instead)', raw);
         if (!cur.next()) throw new ParseError(lineNo, '-m needs a value (line cut off?)', raw);
-        const module = internedWord(cur);
-        const missing = readOptions(cur, moduleArity(module) ?? NO_OPTIONS, opts);
-        if (missing !== null) throw new ParseError(lineNo, `-m ${module} ${missing} is missing its value (line cut off?)`, raw);
-        matches.push(buildMatch(module, opts, ctx));
+        const afterName = cur.mark();
+        const end = scanSegmentEnd(cur);
+        let m = cur.lookup(shared.matches, before, end);
+        if (m === undefined) {
+          cur.rewind(before);
+          cur.next();
+          cur.next();
+          const module = internedWord(cur);
+          if (cur.mark() !== afterName) throw new Error('cursor out of step');
+          const missing = readOptions(cur, moduleArity(module) ?? NO_OPTIONS, opts);
+          if (missing !== null) throw new ParseError(lineNo, `-m ${module} ${missing} is missing its value (line cut off?)`, raw);
+          const warned = ctx.warningCount();
+          m = buildMatch(module, opts, ctx);
+          // Only a clean, exactly delimited segment may be shared (a warning must be repeated on every line).
+          if (cur.mark() === end && ctx.warningCount() === warned) cur.store(shared.matches, before, end, m);
+        }
+        matches.push(m);
         break;
       }
       case W.Jump:
@@ -316,18 +377,32 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
         if (negate) throw new ParseError(lineNo, `"!" before ${flag}`, raw);
         if (target) ctx.warn(`second target ${flag} replaces the first`);
         if (!cur.next()) throw new ParseError(lineNo, `${flag} needs a value (line cut off?)`, raw);
+        const afterName = cur.mark();
+        const end = scanSegmentEnd(cur);
+        const hit = cur.lookup(shared.targets, before, end);
+        if (hit !== undefined) {
+          target = hit;
+          break;
+        }
+        // Back to the target name word (the scan moved the cursor's current word).
+        cur.rewind(before);
+        cur.next();
+        cur.next();
+        if (cur.mark() !== afterName) throw new Error('cursor out of step');
         const isGoto = code === W.Goto;
+        const warned = ctx.warningCount();
         // A declared chain: a plain jump, named by the chain's own string so 150k rules share it.
         const chainHit = open.chains.get(cur.value());
         if (chainHit) {
           if (readOptions(cur, NO_OPTIONS, opts) !== null || opts.length > 0) ctx.warn(`${flag} ${chainHit.name} (a chain) takes no options`);
           target = isGoto ? { kind: 'goto', chain: chainHit.name } : { kind: 'jump', chain: chainHit.name };
-          break;
+        } else {
+          const name = internedWord(cur);
+          const missing = readOptions(cur, isGoto ? NO_OPTIONS : (targetArityOf(name) ?? NO_OPTIONS), opts);
+          if (missing !== null) throw new ParseError(lineNo, `${flag} ${name} ${missing} is missing its value (line cut off?)`, raw);
+          target = buildTarget(name, opts, ctx, isGoto);
         }
-        const name = internedWord(cur);
-        const missing = readOptions(cur, isGoto ? NO_OPTIONS : (targetArityOf(name) ?? NO_OPTIONS), opts);
-        if (missing !== null) throw new ParseError(lineNo, `${flag} ${name} ${missing} is missing its value (line cut off?)`, raw);
-        target = buildTarget(name, opts, ctx, isGoto);
+        if (cur.mark() === end && ctx.warningCount() === warned) cur.store(shared.targets, before, end, target);
         break;
       }
       case W.Counters: {
@@ -361,6 +436,9 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
   // Copy out of the scratch array so the kept array has exactly as many slots as matches.
   return { raw, line: lineNo, origin: '', table: chain.table, chain: chain.name, index: chain.rules.length, counters, matches: matches.slice(), target };
 }
+
+const FRAGMENT: IptablesMatch = { kind: 'fragment', negate: false };
+const FRAGMENT_NEGATED: IptablesMatch = { kind: 'fragment', negate: true };
 
 function addrMatch(kind: 'src' | 'dst', text: string, negate: boolean): IptablesMatch | null {
   const a = parseAddr(text, negate);
