@@ -65,3 +65,16 @@ test('service page shows the planted fault: rules that send to an endpoint the A
   await expect(page.getByTestId('service-verdict')).toContainText('Every observed node sends this service to exactly the ready endpoints');
   expect(errors).toEqual([]);
 });
+
+test.describe('dark theme', () => {
+  test.use({ colorScheme: 'dark' });
+  test('follows the system preference', async ({ page }) => {
+    await page.goto('/?expand=n1,n2&select=node/n2');
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await graphReady(page, 'cluster-map');
+    await shot(page, 'map-dark');
+    await page.goto('/nodes/n2');
+    await graphReady(page, 'wiring-graph');
+    await shot(page, 'node-n2-dark');
+  });
+});
