@@ -102,6 +102,16 @@ describe('lab safety', () => {
     expect(leftovers(['pbd0d0e2', 'pbd0d0e3'])).toEqual([]);
   });
 
+  it('a bring-up that fails half-way (a pod server cannot bind) removes everything it made', async () => {
+    const base = loadScenario('host-gw');
+    const broken = { ...base, pods: base.pods.map((p) => (p.name === 'cart-0' ? { ...p, ports: [...p.ports, ...p.ports] } : p)) };
+    const prefix = 'pbd0d0e5';
+    prefixes.add(prefix);
+    await expect(startLab(broken, { prefix })).rejects.toThrow(/pod server shop\/cart-0 exited \(1\) before it was ready: podServer cart-0: listen EADDRINUSE/);
+    expect(leftovers([prefix])).toEqual([]);
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(`${prefix}-p-`);
+  });
+
   it('tears down when the function given to withLab throws', async () => {
     let prefix = '';
     await expect(

@@ -91,12 +91,13 @@ export async function startLab(scenarioInput: Scenario, opts: StartLabOptions = 
     await fn();
     opts.onPhase?.(name, performance.now() - t0);
   };
+  let servers: Promise<void> = Promise.resolve();
   try {
     await phase('namespaces', () => createNamespaces(plan));
     const pods = plan.pods.filter((p) => p.present);
     // Pod servers bind 0.0.0.0, which works before the pod has an address; starting them now overlaps their
     // start-up (a Node process each, the slowest part) with the wiring below.
-    const servers = inParallel(pods, 4, async (p) => {
+    servers = inParallel(pods, 4, async (p) => {
       state.children.push(await startPodServer(p, { detached: opts.detached }));
     });
     servers.catch(() => {});
@@ -110,6 +111,8 @@ export async function startLab(scenarioInput: Scenario, opts: StartLabOptions = 
       for (const f of faults) await plantFault(plan, f);
     });
   } catch (err) {
+    // Let every server start (or fail) first, so none is spawned into a namespace after teardown emptied it.
+    await servers.catch(() => {});
     await teardownLab(prefix);
     throw err;
   }
