@@ -55,6 +55,37 @@ describe('record', () => {
     });
   });
 
+  for (const name of ['host-gw', 'calico-routed', 'nftables']) {
+    it(`writes a valid bundle of ${name}, with its CNI's devices and kube-proxy mode visible`, async () => {
+      const dir = tmp();
+      await withLab(loadScenario(name), {}, async (lab) => {
+        prefixes.add(lab.prefix);
+        await lab.record(dir);
+      });
+      const b = await readBundle(dir);
+      expect(b.snapshots.map((s) => s.nodeName)).toEqual(['n1', 'n2', 'n3']);
+      const n1 = b.snapshots[0]!;
+      const host = JSON.stringify(n1.host);
+      if (name === 'calico-routed') {
+        expect(host).toMatch(/"ifname":"cali[0-9a-f]{11}"/);
+        expect(host).toContain('"type":"blackhole","dst":"10.244.1.0/24"');
+        expect(n1.cni.configs.map((c: { path: string }) => path.basename(c.path))).toEqual(['10-calico.conflist']);
+      } else if (name === 'host-gw') {
+        expect(host).toContain('"ifname":"cni0"');
+        expect(host).not.toContain('flannel.1');
+        expect(host).toContain('"dst":"10.244.2.0/24","gateway":"192.0.2.12"');
+      } else {
+        expect(host).toContain('"ifname":"flannel.1"');
+      }
+      if (name === 'nftables') {
+        expect(JSON.stringify(n1.nft)).toContain('"kube-proxy"');
+      } else {
+        const save = n1.iptables.map((d) => sectionText(d.save, b.blobs)).join('\n');
+        expect(save).toContain(':KUBE-SERVICES');
+      }
+    });
+  }
+
   it('`npm run lab -- record flannel-vxlan DIR --fault missing-route` records the fault (the route is gone from n1)', async () => {
     const dir = tmp();
     const { stdout } = await pexec(`${root}node_modules/.bin/tsx`, [`${root}packages/lab/src/cli.ts`, 'record', 'flannel-vxlan', dir, '--fault', 'missing-route'], { cwd: root });
