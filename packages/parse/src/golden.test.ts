@@ -5,34 +5,26 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseIptablesSave, parseIpsetSave, parseIpvsadm, parseNftRuleset } from './index.js';
+import { readers } from './index.js';
 import { diffLines, normaliseForGolden } from './internal/normalise.js';
 
 const testdata = fileURLToPath(new URL('../testdata/', import.meta.url));
 const update = process.env['UPDATE_GOLDEN'] === '1';
 
-type Parser = 'iptables' | 'nft' | 'ipvsadm' | 'ipset';
+type Parser = 'iptables' | 'nft' | 'ipvs' | 'ipset';
 
 /** Which parser an input needs, from its content (the kube-proxy captures are named by their producer). */
 function sniff(file: string, text: string): Parser {
   if (file.endsWith('.json')) return 'nft';
   if (/^(\*\w+|COMMIT)$/m.test(text)) return 'iptables';
-  if (/^IP Virtual Server|^Prot LocalAddress/m.test(text)) return 'ipvsadm';
+  if (/^IP Virtual Server|^Prot LocalAddress/m.test(text)) return 'ipvs';
   if (/^(create|add) \S+ /m.test(text)) return 'ipset';
   throw new Error(`${file}: cannot tell which parser reads it`);
 }
 
+/** Through the reader registry, strictly: a recorded real output must parse without a single warning. */
 function parse(parser: Parser, text: string): unknown {
-  switch (parser) {
-    case 'iptables':
-      return parseIptablesSave(text, { strict: true });
-    case 'nft':
-      return parseNftRuleset(JSON.parse(text), { strict: true });
-    case 'ipvsadm':
-      return parseIpvsadm(text, { strict: true });
-    case 'ipset':
-      return parseIpsetSave(text, { strict: true });
-  }
+  return readers[parser].read(parser === 'nft' ? JSON.parse(text) : text, { strict: true }).model;
 }
 
 interface GoldenCase {

@@ -55,7 +55,7 @@ export {
 export type { Cidr, IpFamily, MarkMask, PortRange } from './net.js';
 
 // nft -j list ruleset -> NftModel
-export { nftRulesFromIptablesNft, parseNftRuleset } from './nft/parse.js';
+export { nftBaseChains, nftRulesFromIptablesNft, parseNftRuleset } from './nft/parse.js';
 export { renderExpr, renderRule, renderStatement } from './nft/render.js';
 export type {
   NftBaseChain,
@@ -81,3 +81,7 @@ export type { IpvsForward, IpvsParseResult, IpvsRealServer, IpvsService } from '
 // ipset save -> Map<name, IpsetSet>
 export { ipsetContains, parseIpsetSave, parseIpsetSaveWithWarnings } from './ipset/parse.js';
 export type { IpsetDimension, IpsetKeyPart, IpsetMember, IpsetParseResult, IpsetPart, IpsetSet } from './ipset/parse.js';
+
+// One interface for all of the above, and the registry that names them.
+export { ipsetReader, iptablesReader, ipvsReader, nftReader, readers } from './readers.js';
+export type { DataplaneReader, ReadOptions, ReaderName } from './readers.js';

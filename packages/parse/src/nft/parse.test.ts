@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../errors.js';
-import { nftRulesFromIptablesNft, parseNftRuleset } from './parse.js';
+import { nftBaseChains, nftRulesFromIptablesNft, parseNftRuleset } from './parse.js';
 import type { NftStatement } from './types.js';
 
 const table = { table: { family: 'ip', name: 't', handle: 1 } };
@@ -299,5 +299,29 @@ describe('parseNftRuleset: bad input', () => {
     }
     expect(err).toBeInstanceOf(ParseError);
     expect((err as ParseError).message.startsWith(message)).toBe(true);
+  });
+});
+
+describe('nftBaseChains', () => {
+  it('orders base chains of a hook by priority across tables, inet included, iptables-nft tables left out', () => {
+    const m = parseNftRuleset({
+      nftables: [
+        { table: { family: 'ip', name: 'kube-proxy', handle: 1 } },
+        { chain: { family: 'ip', table: 'kube-proxy', name: 'nat-prerouting', handle: 2, type: 'nat', hook: 'prerouting', prio: -100, policy: 'accept' } },
+        { chain: { family: 'ip', table: 'kube-proxy', name: 'filter-prerouting-pre-dnat', handle: 3, type: 'filter', hook: 'prerouting', prio: -110, policy: 'accept' } },
+        { chain: { family: 'ip', table: 'kube-proxy', name: 'filter-input', handle: 4, type: 'filter', hook: 'input', prio: 0, policy: 'accept' } },
+        { table: { family: 'inet', name: 'fw', handle: 5 } },
+        { chain: { family: 'inet', table: 'fw', name: 'pre', handle: 6, type: 'filter', hook: 'prerouting', prio: 0, policy: 'drop' } },
+        { table: { family: 'ip', name: 'nat', handle: 7 } },
+        { chain: { family: 'ip', table: 'nat', name: 'PREROUTING', handle: 8, type: 'nat', hook: 'prerouting', prio: -100, policy: 'accept' } },
+      ],
+    });
+    expect(nftBaseChains(m, 'ip', 'prerouting').map((c) => `${c.table}/${c.name}`)).toEqual(['kube-proxy/filter-prerouting-pre-dnat', 'kube-proxy/nat-prerouting', 'fw/pre']);
+    expect(nftBaseChains(m, 'ip6', 'prerouting').map((c) => c.name)).toEqual(['pre']);
+  });
+
+  it('normalises protocol numbers in l4proto matches', () => {
+    const m = parseNftRuleset({ nftables: [table, chain('c'), rule([{ match: { op: '==', left: { meta: { key: 'l4proto' } }, right: 6 } }])] });
+    expect(m.tables[0]!.chains['c']!.rules[0]!.evidence.text).toBe('meta l4proto tcp');
   });
 });

@@ -356,6 +356,16 @@ export function readExpr(x: unknown, path: string, ctx: Ctx): NftExpr {
   return unknownExpr(x, path, ctx, `unknown expression "${k}" kept verbatim`);
 }
 
+function isProtoExpr(e: NftExpr): boolean {
+  return (e.kind === 'meta' && (e.key === 'l4proto' || e.key === 'protocol')) || (e.kind === 'payload' && ((e.protocol === 'ip' && e.field === 'protocol') || (e.protocol === 'ip6' && e.field === 'nexthdr')));
+}
+
+function normaliseProtoValue(e: NftExpr): NftExpr {
+  if (e.kind === 'value' && (typeof e.value === 'number' || typeof e.value === 'string')) return { kind: 'value', value: normaliseProto(e.value) };
+  if (e.kind === 'set') return { kind: 'set', elements: e.elements.map((el) => ({ ...el, key: normaliseProtoValue(el.key) })) };
+  return e;
+}
+
 // ---- statements -------------------------------------------------------------------------------------------
 
 function flagsOf(v: unknown): string[] {
@@ -380,7 +390,11 @@ export function readStatement(x: unknown, path: string, ctx: Ctx): NftStatement 
         ctx.sink.warnAt(path, `unknown match operator "${op}"`);
         return { kind: 'unknown', name: k, raw: x };
       }
-      return { kind: 'match', op: op as NftMatchOp, left: readExpr(vo['left'], `${path}.match.left`, ctx), right: readExpr(vo['right'], `${path}.match.right`, ctx) };
+      const left = readExpr(vo['left'], `${path}.match.left`, ctx);
+      let right = readExpr(vo['right'], `${path}.match.right`, ctx);
+      // `meta l4proto 6` and `meta l4proto tcp` mean the same; keep one spelling.
+      if (isProtoExpr(left)) right = normaliseProtoValue(right);
+      return { kind: 'match', op: op as NftMatchOp, left, right };
     }
     case 'accept':
     case 'drop':
@@ -460,4 +474,23 @@ export function readStatement(x: unknown, path: string, ctx: Ctx): NftStatement 
  */
 export function nftRulesFromIptablesNft(model: NftModel): NftTable[] {
   return model.tables.filter((t) => t.managedBy === 'iptables-nft');
+}
+
+/**
+ * Base chains attached to `hook` for `family` (an inet table counts for ip and ip6), in the order the kernel
+ * runs them: by priority, then by table order. Tables iptables-nft manages are left out (see managedBy).
+ */
+export function nftBaseChains(model: NftModel, family: 'ip' | 'ip6' | 'inet' | 'arp' | 'bridge' | 'netdev', hook: string): NftChain[] {
+  const out: NftChain[] = [];
+  for (const table of model.tables) {
+    if (table.managedBy !== null) continue;
+    const applies = table.family === family || (table.family === 'inet' && (family === 'ip' || family === 'ip6'));
+    if (!applies) continue;
+    for (const name in table.chains) {
+      const c = table.chains[name]!;
+      if (c.base && c.base.hook === hook) out.push(c);
+    }
+  }
+  // Array.prototype.sort is stable, so equal priorities keep table order.
+  return out.sort((a, b) => a.base!.prio - b.base!.prio);
 }
