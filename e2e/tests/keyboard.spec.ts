@@ -39,3 +39,13 @@ test('theme toggle switches light and dark and keeps the choice', async ({ page 
   await page.reload();
   expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(after);
 });
+
+test('find on the map selects a pod, opens its node and centres on it', async ({ page }) => {
+  await page.goto('/');
+  await page.getByTestId('map-find').fill('web-1');
+  await expect(page.getByRole('option', { name: /shop\/web-1/ })).toBeVisible();
+  await page.getByTestId('map-find').press('Enter');
+  await expect(page).toHaveURL(/expand=n2/);
+  await expect(page).toHaveURL(/select=pod%2Fshop%2Fweb-1/);
+  await expect(page.getByTestId('selection')).toContainText('Pod shop/web-1');
+});

@@ -77,6 +77,8 @@ export const SearchHit = z.object({
   endpoints: z.array(z.string()),
   /** For an address: the pod, node or service that has it (the first owner), so the hit can link to a page. */
   owner: z.object({ kind: z.enum(['pod', 'node', 'service']), key: z.string() }).nullable(),
+  /** The node a pod (or an address's owning pod or node) is on, so the map can open it. */
+  node: z.string().nullable(),
 });
 export const SearchOutput = z.array(SearchHit);
 

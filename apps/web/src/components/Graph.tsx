@@ -21,6 +21,8 @@ export interface GraphProps {
   testId?: string;
   /** Thousands of elements: hide edges while the view moves, which keeps panning smooth on a CPU renderer. */
   large?: boolean;
+  /** Centre the view on this element once it is drawn (a new `n` asks again). */
+  centerOn?: { id: string; n: number } | null;
 }
 
 // Start fetching the cytoscape chunk as soon as a page with a graph loads, in parallel with its data.
@@ -51,7 +53,7 @@ function applyDiff(cy: Core, elements: GraphElement[]): void {
   });
 }
 
-export function Graph({ elements, stylesheet, background, fitKey, label, onSelect, onReady, height = '70vh', testId, large = false }: GraphProps) {
+export function Graph({ elements, stylesheet, background, fitKey, label, onSelect, onReady, height = '70vh', testId, large = false, centerOn = null }: GraphProps) {
   const container = useRef<HTMLDivElement>(null);
   const cyRef = useRef<Core | null>(null);
   const [ready, setReady] = useState(false);
@@ -117,6 +119,16 @@ export function Graph({ elements, stylesheet, background, fitKey, label, onSelec
       container.current?.setAttribute('data-elements', String(cy.elements().length));
     });
   }, [elements, fitKey, ready]);
+
+  const centred = useRef<number | null>(null);
+  useEffect(() => {
+    const cy = cyRef.current;
+    if (!cy || !centerOn || centred.current === centerOn.n) return;
+    const el = cy.getElementById(centerOn.id);
+    if (el.empty()) return;
+    centred.current = centerOn.n;
+    cy.animate({ center: { eles: el }, zoom: Math.max(cy.zoom(), 0.9) }, { duration: 250 });
+  }, [centerOn, elements, ready]);
 
   return (
     <div className="graph-wrap">

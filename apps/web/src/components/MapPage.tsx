@@ -1,14 +1,15 @@
 'use client';
 
 import Link from 'next/link';
-import { useSearchParams } from 'next/navigation';
+import { useRouter, useSearchParams } from 'next/navigation';
 import { keepPreviousData } from '@tanstack/react-query';
 import type { Core } from 'cytoscape';
-import { useCallback, useMemo, useRef } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { mapElements } from '../lib/elements';
 import { mapStyle } from '../lib/graphStyle';
-import { mapHref, nodeHref, parseMapState, podKeyHref, traceHref, type MapState } from '../lib/routes';
-import { trpc, type ClusterMapData } from '../lib/trpc';
+import { mapHref, nodeHref, parseMapState, podKeyHref, serviceKeyHref, traceHref, type MapState } from '../lib/routes';
+import { trpc, type ClusterMapData, type SearchHitData } from '../lib/trpc';
+import { SearchBox } from './SearchBox';
 import { CopyLinkButton } from './CopyButton';
 import { ErrorMessage, Loading } from './ErrorMessage';
 import { exportPng, Graph } from './Graph';
@@ -35,6 +36,21 @@ export function MapPage() {
   const stylesheet = useMemo(() => mapStyle(palette), [palette]);
   const cy = useRef<Core | null>(null);
   const elements = useMemo(() => (map.data ? mapElements(map.data, { selected: state.select }) : []), [map.data, state.select]);
+  const router = useRouter();
+  const [centerOn, setCenterOn] = useState<{ id: string; n: number } | null>(null);
+  // Finding on the map selects the element (expanding a pod's node) and centres the view on it.
+  const find = (hit: SearchHitData) => {
+    const target = hit.kind === 'ip' && hit.owner ? { kind: hit.owner.kind, key: hit.owner.key } : { kind: hit.kind, key: hit.key };
+    if (target.kind === 'node') {
+      setState({ select: `node/${target.key}` });
+      setCenterOn({ id: `node/${target.key}`, n: Date.now() });
+    } else if (target.kind === 'pod' && hit.node) {
+      setState({ select: `pod/${target.key}`, expand: state.expand.includes(hit.node) ? state.expand : [...state.expand, hit.node] });
+      setCenterOn({ id: `pod/${target.key}`, n: Date.now() });
+    } else if (target.kind === 'service') {
+      router.push(serviceKeyHref(target.key));
+    }
+  };
 
   if (map.error) return <ErrorMessage title="The cluster map cannot be shown" error={map.error} />;
   const toggleExpand = (node: string) => setState({ expand: state.expand.includes(node) ? state.expand.filter((n) => n !== node) : [...state.expand, node] });
@@ -51,6 +67,7 @@ export function MapPage() {
         </p>
       )}
       <div className="toolbar">
+        <SearchBox onChoose={find} label="Find a node, pod or address on the map" placeholder="Find on the map" shortcut={false} testId="map-find" />
         <NamespaceFilter all={map.data?.allNamespaces ?? []} chosen={state.ns} onChange={(ns) => setState({ ns })} />
         <label>
           Nodes{' '}
@@ -87,6 +104,7 @@ export function MapPage() {
             label={`Cluster map: ${map.data.totals.nodes} nodes, ${map.data.totals.shownPods} pods drawn. The node table below lists the same.`}
             testId="cluster-map"
             large={elements.length > 1500}
+            centerOn={centerOn}
             onReady={(c) => {
               cy.current = c;
             }}

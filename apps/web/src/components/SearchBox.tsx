@@ -28,8 +28,18 @@ export function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
-/** Search by pod, IP, service or node. "/" focuses it from anywhere; arrows and Enter choose. */
-export function SearchBox() {
+interface SearchBoxProps {
+  /** What choosing a hit does; by default it opens the hit's page. */
+  onChoose?: (hit: SearchHitData) => void;
+  label?: string;
+  placeholder?: string;
+  /** "/" focuses this box from anywhere (only the header's box). */
+  shortcut?: boolean;
+  testId?: string;
+}
+
+/** Search by pod, IP, service or node. Arrows and Enter choose. */
+export function SearchBox({ onChoose, label = 'Search pods, IPs, services and nodes', placeholder = 'Search pod, IP, service, node  ( / )', shortcut = true, testId = 'global-search' }: SearchBoxProps = {}) {
   const router = useRouter();
   const [q, setQ] = useState('');
   const [open, setOpen] = useState(false);
@@ -41,6 +51,7 @@ export function SearchBox() {
   const items = (hits.data ?? []).filter((h) => hitHref(h) !== null);
 
   useEffect(() => {
+    if (!shortcut) return;
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
       const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
@@ -51,20 +62,21 @@ export function SearchBox() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  }, [shortcut]);
 
   const go = (hit: SearchHitData | undefined) => {
-    const href = hit && hitHref(hit);
-    if (!href) return;
+    if (!hit) return;
     setOpen(false);
     setQ('');
-    router.push(href);
+    if (onChoose) return onChoose(hit);
+    const href = hitHref(hit);
+    if (href) router.push(href);
   };
 
   return (
     <div className="search" role="search">
       <label htmlFor={`${listId}-input`} className="sr-only">
-        Search pods, IPs, services and nodes
+        {label}
       </label>
       <input
         id={`${listId}-input`}
@@ -75,9 +87,9 @@ export function SearchBox() {
         aria-controls={listId}
         aria-autocomplete="list"
         aria-activedescendant={open && items[active] ? `${listId}-${active}` : undefined}
-        placeholder="Search pod, IP, service, node  ( / )"
+        placeholder={placeholder}
         value={q}
-        data-testid="global-search"
+        data-testid={testId}
         onChange={(e) => {
           setQ(e.target.value);
           setOpen(true);
