@@ -23,7 +23,8 @@ function rootState(): string {
   const links = (JSON.parse(j(['link'])) as { ifname: string; flags: string[]; mtu: number; master?: string }[]).map((l) => [l.ifname, l.flags.join(','), l.mtu, l.master ?? '']);
   return JSON.stringify({
     links,
-    addrs: j(['addr']),
+    // Addresses without their lifetimes (a DHCP/SLAAC address counts down on its own).
+    addrs: (JSON.parse(j(['addr'])) as { ifname: string; addr_info: { local: string; prefixlen: number }[] }[]).map((a) => [a.ifname, a.addr_info.map((i) => `${i.local}/${i.prefixlen}`)]),
     routes: j(['route', 'show', 'table', 'all']),
     rules: j(['rule']),
     nft: execFileSync('nft', ['list', 'ruleset'], { encoding: 'utf8' }),
