@@ -12,7 +12,7 @@ import type {
   ServiceEndpointModel,
   ServiceModel,
 } from './model.js';
-import { buildRouting } from './routing.js';
+import { buildRouting, type RoutingModel } from './routing.js';
 
 // Joins a bundle (cluster objects + node snapshots) into one linked model. Pure: data in, data out.
 
@@ -54,12 +54,23 @@ function detectCni(snapshot: NodeSnapshot | null): NodeModel['cni'] {
 
 function detectKubeProxy(snapshot: NodeSnapshot | null, rs: RulesetModel | null): NodeModel['kubeProxy'] {
   if (!snapshot || !rs) return { mode: 'unknown', evidence: 'node not observed' };
-  if (snapshot.host.links.some((l) => l.ifname === 'kube-ipvs0') || (rs.ipvs !== null && /^(TCP|UDP|SCTP)\s/m.test(rs.ipvs))) {
+  let ipvsServices = rs.compiled.get('resolve/ipvs') as boolean | undefined;
+  if (ipvsServices === undefined) {
+    ipvsServices = rs.ipvs !== null && /^(TCP|UDP|SCTP)\s/m.test(rs.ipvs);
+    rs.compiled.set('resolve/ipvs', ipvsServices);
+  }
+  if (snapshot.host.links.some((l) => l.ifname === 'kube-ipvs0') || ipvsServices) {
     return { mode: 'ipvs', evidence: 'kube-ipvs0 device / IPVS virtual servers' };
   }
-  const nftTables = (rs.nft?.nftables ?? []).filter((o): o is { table: { family: string; name: string } } => typeof o === 'object' && o !== null && 'table' in o);
+  const nftTables = (rs.nft?.nftables ?? []).slice(0, 64).filter((o): o is { table: { family: string; name: string } } => typeof o === 'object' && o !== null && 'table' in o);
   if (nftTables.some((o) => o.table.name === 'kube-proxy' && o.table.family === 'ip')) return { mode: 'nftables', evidence: 'nft table ip kube-proxy' };
-  if (rs.iptables && /^:KUBE-SERVICES /m.test(rs.iptables)) return { mode: 'iptables', evidence: 'iptables chain KUBE-SERVICES' };
+  // Scanned once per distinct ruleset (16 MB on a big cluster), not once per node.
+  let hasKubeServices = rs.compiled.get('resolve/kube-services') as boolean | undefined;
+  if (hasKubeServices === undefined) {
+    hasKubeServices = rs.iptables !== null && (rs.iptables.startsWith(':KUBE-SERVICES ') || rs.iptables.includes('\n:KUBE-SERVICES '));
+    rs.compiled.set('resolve/kube-services', hasKubeServices);
+  }
+  if (hasKubeServices) return { mode: 'iptables', evidence: 'iptables chain KUBE-SERVICES' };
   return { mode: 'none', evidence: 'no kube-proxy chains, nft table or IPVS services' };
 }
 
@@ -210,9 +221,15 @@ export function resolveBundle(bundle: Bundle): ClusterModel {
         pod: pod?.key ?? null,
         state: st,
         devices: [],
-        routing: buildRouting(st.routes.inet, st.rules.inet),
+        routing: null as never,
         deviceByName: new Map(),
       };
+      // Route tables are indexed on first use: a trace touches a handful of the thousands of namespaces.
+      let routing: RoutingModel | null = null;
+      Object.defineProperty(ns, 'routing', {
+        enumerable: true,
+        get: () => (routing ??= buildRouting(st.routes.inet, st.rules.inet)),
+      });
       namespaces.set(id, ns);
       node.netns.push(id);
       if (pod && !pod.hostNetwork) {
@@ -314,7 +331,10 @@ export function resolveBundle(bundle: Bundle): ClusterModel {
       const anyPeer = eth ?? ns.devices.map((d) => devices.get(d)!).find((d) => d.peer);
       pod.hostDevice = anyPeer?.peer ?? null;
     }
-    for (const p of pods.values()) if (p.hostNetwork && p.node === name) p.netns = node.hostNetns;
+  }
+  for (const p of pods.values()) {
+    const n = p.hostNetwork && p.node ? nodes.get(p.node) : undefined;
+    if (n?.observed) p.netns = n.hostNetns;
   }
 
   // VXLAN remote VTEPs: FDB entries on the VXLAN device name the remote underlay address; that address's node.
