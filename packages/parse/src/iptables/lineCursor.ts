@@ -120,6 +120,18 @@ export class LineCursor {
     cache.store(this.src, from, to, value);
   }
 
+  /**
+   * Where the last `-j`/`-g` word starts (the separator before it), or the end of the line. The rule's match
+   * section ends there — when the line is well formed; callers confirm it by reading.
+   */
+  lastTargetWord(): number {
+    const space = this.sep === SPACE;
+    const j = this.src.lastIndexOf(space ? ' -j ' : '\n-j\n');
+    const g = this.src.lastIndexOf(space ? ' -g ' : '\n-g\n');
+    const at = j > g ? j : g;
+    return at >= this.pos ? at : this.len;
+  }
+
   /** Whether only blanks remain. */
   atEnd(): boolean {
     let p = this.pos;

@@ -144,7 +144,8 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   if (family === 'ipv6' && tool === 'iptables-save' && shared.sawV6 && !shared.sawV4) tool = 'ip6tables-save';
   const origin = opts.origin ?? `${tool} ${family === 'ipv6' ? 'v6' : 'v4'}${backend ? ` ${backend}` : ''}`;
   for (const chain of allChains) {
-    const o = `${origin} / ${chain.table} / ${chain.name}`;
+    // join() gives one flat string; a template literal would keep a tree of pieces per chain.
+    const o = [origin, chain.table, chain.name].join(' / ');
     const rules = chain.rules;
     for (let i = 0; i < rules.length; i++) rules[i]!.origin = o;
   }
@@ -268,6 +269,7 @@ class Shared {
   /** Per table: a target name may be a chain in one table and an extension target in another. */
   targets = new SegmentCache<IptablesTarget>();
   readonly counters = new SegmentCache<Counters>();
+  readonly sections = new SegmentCache<IptablesMatch[]>();
   sawV4 = false;
   sawV6 = false;
 }
@@ -305,9 +307,20 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
   let negate = false;
   let negateAt = 0;
   let proto: string | null = null;
+  // The match section (everything between the chain name and -j/-g) repeats across rules as a whole
+  // (`-p tcp -m tcp` in every KUBE-SEP DNAT rule): look it up by its text before reading it word by word.
+  const sectionStart = cur.mark();
+  const targetAt = cur.lastTargetWord();
+  let sectionEnd = -1;
+  const warned = ctx.warningCount();
+  let kept: IptablesMatch[] | undefined = cur.lookup(shared.sections, sectionStart, targetAt);
+  if (kept !== undefined) cur.rewind(targetAt);
   for (;;) {
     const before = cur.mark();
-    if (!cur.next()) break;
+    if (!cur.next()) {
+      if (sectionEnd < 0) sectionEnd = before;
+      break;
+    }
     if (cur.is('!')) {
       if (negate) throw new ParseError(lineNo, 'double "!"', raw);
       negate = true;
@@ -373,6 +386,7 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
       }
       case W.Jump:
       case W.Goto: {
+        if (sectionEnd < 0) sectionEnd = before;
         const flag = code === W.Jump ? '-j' : '-g';
         if (negate) throw new ParseError(lineNo, `"!" before ${flag}`, raw);
         if (target) ctx.warn(`second target ${flag} replaces the first`);
@@ -406,6 +420,7 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
         break;
       }
       case W.Counters: {
+        sectionEnd = -2; // never share a section with counters in it
         const p = cur.next() ? Number(cur.value()) : NaN;
         const b = cur.next() ? Number(cur.value()) : NaN;
         if (!Number.isInteger(p) || !Number.isInteger(b)) throw new ParseError(lineNo, '-c needs two numbers', raw);
@@ -433,10 +448,15 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
     negate = false;
   }
   if (negate) throw new ParseError(lineNo, 'line ends in "!"', raw);
-  // Copy out of the scratch array so the kept array has exactly as many slots as matches.
-  return { raw, line: lineNo, origin: '', table: chain.table, chain: chain.name, index: chain.rules.length, counters, matches: matches.slice(), target };
+  if (kept === undefined) {
+    // Copy out of the scratch array so the kept array has exactly as many slots as matches.
+    kept = matches.length === 0 ? NO_MATCHES : matches.slice();
+    if (sectionEnd === targetAt && ctx.warningCount() === warned) cur.store(shared.sections, sectionStart, targetAt, kept);
+  }
+  return { raw, line: lineNo, origin: '', table: chain.table, chain: chain.name, index: chain.rules.length, counters, matches: kept, target };
 }
 
+const NO_MATCHES: IptablesMatch[] = [];
 const FRAGMENT: IptablesMatch = { kind: 'fragment', negate: false };
 const FRAGMENT_NEGATED: IptablesMatch = { kind: 'fragment', negate: true };
 
