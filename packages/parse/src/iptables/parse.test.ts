@@ -321,3 +321,34 @@ describe('parseIptablesSave: broken input', () => {
     expect(parseIptablesSave('').tables).toEqual({});
   });
 });
+
+describe('parseIptablesSave: shared segments', () => {
+  it('rules with identical text share match objects but keep their own raw/line/target', () => {
+    const r = parseIptablesSave(dump(['-p tcp -m tcp --dport 80 -j ACCEPT', '-p tcp -m tcp --dport 80 -j DROP', '-p tcp -m tcp --dport 81 -j ACCEPT']), { strict: true });
+    const [a, b, c] = r.tables['filter']!.chains['X']!.rules;
+    expect(a!.matches).toEqual(b!.matches);
+    expect(a!.matches[1]).toBe(b!.matches[1]);
+    expect(c!.matches[1]).toEqual({ kind: 'tcp', dport: { negate: false, lo: 81, hi: 81 } });
+    expect([a!.target, b!.target]).toEqual([{ kind: 'accept' }, { kind: 'drop' }]);
+    expect([a!.line, b!.line, c!.line]).toEqual([3, 4, 5]);
+  });
+
+  it('a segment that warned is not shared: every line gets its own warning', () => {
+    const r = parseIptablesSave(dump(['-m frob --x 1 -j ACCEPT', '-m frob --x 1 -j ACCEPT']));
+    expect(r.warnings.map((w) => w.line)).toEqual([3, 4]);
+  });
+
+  it('a comment containing " -j " does not confuse the match section', () => {
+    const r = parseIptablesSave(dump(['-m comment --comment "a -j b" -j ACCEPT', '-m comment --comment "a -j b" -j DROP', '-j LOG --log-prefix " -j "']), { strict: true });
+    const rules = r.tables['filter']!.chains['X']!.rules;
+    expect(rules.map((x) => x.matches)).toEqual([[{ kind: 'comment', comment: 'a -j b' }], [{ kind: 'comment', comment: 'a -j b' }], []]);
+    expect(rules.map((x) => x.target?.kind)).toEqual(['accept', 'drop', 'log']);
+    expect(rules[2]!.target).toEqual({ kind: 'log', prefix: ' -j ', level: null, options: [] });
+  });
+
+  it('the same jump text is resolved per table', () => {
+    const text = '*nat\n:A - [0:0]\n:B - [0:0]\n-A A -j B\nCOMMIT\n*filter\n:A - [0:0]\n-A A -j B\nCOMMIT\n';
+    const r = parseIptablesSave(text);
+    expect(r.danglingJumps).toEqual([{ line: 8, table: 'filter', chain: 'A', target: 'B' }]);
+  });
+});
