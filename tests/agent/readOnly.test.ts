@@ -1,3 +1,4 @@
+import { assertLabCapable, loadScenario, startLab, type Lab } from '@patchbay/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentSnapshot, assertCapable, buildFixture, sh, type Fixture } from './fixture.js';
 
@@ -52,35 +53,58 @@ afterAll(async () => {
   await fx?.teardown();
 });
 
+/** Snapshots `times` times in `node` and compares every view in `watched` before and after. */
+async function proveReadOnly(node: string, watched: string[], times: number, expectNamespaces: number) {
+  await settled(watched);
+  // The capture must be stable without the agent, or the comparison below proves nothing: links that just came
+  // up still send IGMP/ND for a few seconds (nat counters move). Capture until two captures agree.
+  const capture = async () => Object.fromEntries(await Promise.all(watched.map(async (n) => [n, await state(n)] as const)));
+  let before = await capture();
+  let unstable: string[] = ['(not compared yet)'];
+  for (let i = 0; i < 15 && unstable.length; i += 1) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const again = await capture();
+    unstable = watched.flatMap((n) => VIEWS.filter(([v]) => again[n]![v] !== before[n]![v]).map(([v]) => `${n}: ${v}`));
+    before = again;
+  }
+  expect(unstable, 'kernel state kept changing without the agent').toEqual([]);
+  let namespacesRead = 0;
+  for (let i = 0; i < times; i += 1) {
+    const s = await agentSnapshot(node, ['--node-name', 'n1']);
+    namespacesRead += s.namespaces.length;
+  }
+  expect(namespacesRead).toBe(times * expectNamespaces);
+  const after = await capture();
+  for (const n of watched) {
+    for (const [view] of VIEWS) expect(after[n]![view], `${n}: ${view}`).toBe(before[n]![view]);
+  }
+  return before;
+}
+
 describe('the agent is read-only', () => {
   it('leaves every table byte-identical after 20 snapshots (node, pods, macvlan child, other node, underlay)', async () => {
     const watched = ['n1', 'p1', 'p2', 'm1', 'n2', 'q1', 'wire'].map(fx.ns);
-    await settled(watched);
-    // The capture must be stable without the agent, or the comparison below proves nothing: links that just came
-    // up still send IGMP/ND for a few seconds (nat counters move). Capture until two captures agree.
-    const capture = async () => Object.fromEntries(await Promise.all(watched.map(async (n) => [n, await state(n)] as const)));
-    let before = await capture();
-    let unstable: string[] = ['(not compared yet)'];
-    for (let i = 0; i < 15 && unstable.length; i += 1) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const again = await capture();
-      unstable = watched.flatMap((n) => VIEWS.filter(([v]) => again[n]![v] !== before[n]![v]).map(([v]) => `${n}: ${v}`));
-      before = again;
-    }
-    expect(unstable, 'kernel state kept changing without the agent').toEqual([]);
-    let namespacesRead = 0;
-    for (let i = 0; i < 20; i += 1) {
-      const s = await agentSnapshot(fx.ns('n1'), ['--node-name', 'n1']);
-      namespacesRead += s.namespaces.length;
-    }
-    expect(namespacesRead).toBe(20 * 4);
-    const after = await capture();
-    for (const n of watched) {
-      for (const [view] of VIEWS) expect(after[n]![view], `${n}: ${view}`).toBe(before[n]![view]);
-    }
+    const before = await proveReadOnly(fx.ns('n1'), watched, 20, 4);
     // Sanity: the views are not empty where the fixture put state.
     expect(before[fx.ns('n1')]!['iptables-save -c']).toContain('KUBE-SERVICES');
     expect(before[fx.ns('n2')]!['nft list ruleset']).toContain('table ip kube-proxy');
     expect(before[fx.ns('n1')]!['bridge fdb show']).toContain('dst 192.0.2.12');
+  });
+
+  describe('in the flannel-vxlan lab with kube-proxy rules', () => {
+    let lab: Lab;
+    beforeAll(async () => {
+      assertLabCapable();
+      lab = await startLab(loadScenario('flannel-vxlan'));
+    });
+    afterAll(async () => {
+      await lab?.teardown();
+    });
+    it('leaves every table byte-identical after 20 snapshots of n1 (n1, its pods, n2)', async () => {
+      const pods = lab.plan.pods.filter((p) => p.present && p.node.name === 'n1').map((p) => p.netns);
+      const watched = [lab.nodeNetns('n1'), ...pods, lab.nodeNetns('n2')];
+      const before = await proveReadOnly(lab.nodeNetns('n1'), watched, 20, pods.length);
+      expect(before[lab.nodeNetns('n1')]!['iptables-save -c']).toMatch(/KUBE-SVC-/);
+    });
   });
 });
