@@ -1,4 +1,5 @@
 import { sectionText, type BlobStore } from '@patchbay/bundle';
+import type { TextSection } from '@patchbay/schema';
 import type { NodeModel, ServiceModel } from '@patchbay/resolve';
 
 // How one node's kube-proxy implements one Service, read straight from the rules the node has: the chains
@@ -35,18 +36,56 @@ interface SaveRule {
   text: string;
 }
 
-function parseSave(text: string): SaveRule[] {
-  const out: SaveRule[] = [];
+/** One iptables-save text parsed once: rules by "table/chain", and the entry rules of each service by "NS/NAME". */
+interface ParsedSave {
+  byChain: Map<string, SaveRule[]>;
+  entries: Map<string, SaveRule[]>;
+}
+
+const ENTRY_CHAINS = new Set(['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-EXTERNAL-SERVICES']);
+
+function parseSave(text: string): ParsedSave {
+  const byChain = new Map<string, SaveRule[]>();
+  const entries = new Map<string, SaveRule[]>();
+  const add = (m: Map<string, SaveRule[]>, k: string, r: SaveRule) => {
+    const list = m.get(k);
+    if (list) list.push(r);
+    else m.set(k, [r]);
+  };
   let table = '';
   for (const raw of text.split('\n')) {
     const line = raw.replace(/^\[\d+:\d+\]\s+/, '').trim();
     if (line.startsWith('*')) table = line.slice(1);
     else if (line.startsWith('-A ')) {
-      const chain = line.split(/\s+/)[1] ?? '';
-      out.push({ table, chain, text: line });
+      const chain = line.split(/\s+/, 2)[1] ?? '';
+      const rule = { table, chain, text: line };
+      add(byChain, `${table}/${chain}`, rule);
+      if (ENTRY_CHAINS.has(chain)) {
+        // kube-proxy comments name the service as "NS/NAME:PORTNAME ..." or "NS/NAME ..." for an unnamed port.
+        const c = commentOf(line);
+        const key = c?.split(/[: ]/, 1)[0];
+        if (key) add(entries, key, rule);
+      }
     }
   }
-  return out;
+  return { byChain, entries };
+}
+
+// Parsed texts, per state: inline sections by their dump object, blob sections by sha256 within a blob store.
+const inlineCache = new WeakMap<object, ParsedSave>();
+const blobCache = new WeakMap<BlobStore, Map<string, ParsedSave>>();
+
+function parsedDump(dump: { save: TextSection }, blobs: BlobStore): ParsedSave {
+  if (typeof dump.save === 'string') {
+    let p = inlineCache.get(dump);
+    if (!p) inlineCache.set(dump, (p = parseSave(dump.save)));
+    return p;
+  }
+  let byBlob = blobCache.get(blobs);
+  if (!byBlob) blobCache.set(blobs, (byBlob = new Map()));
+  let p = byBlob.get(dump.save.sha256);
+  if (!p) byBlob.set(dump.save.sha256, (p = parseSave(sectionText(dump.save, blobs))));
+  return p;
 }
 
 function commentOf(rule: string): string | null {
@@ -58,24 +97,18 @@ function jumpOf(rule: string): string | null {
   return /\s-j (\S+)/.exec(rule)?.[1] ?? null;
 }
 
-/** kube-proxy comments name the service as "NS/NAME:PORTNAME ..." or "NS/NAME ..." for an unnamed port. */
-function mentions(rule: string, svc: ServiceModel): boolean {
-  const c = commentOf(rule);
-  if (!c) return false;
-  const prefix = `${svc.namespace}/${svc.name}`;
-  return c === prefix || c.startsWith(`${prefix}:`) || c.startsWith(`${prefix} `);
-}
-
-function iptablesRules(text: string, svc: ServiceModel): { chains: RuleChain[]; endpoints: RuleEndpoint[] } {
-  const rules = parseSave(text);
-  const byChain = new Map<string, SaveRule[]>();
-  for (const r of rules) byChain.set(`${r.table}/${r.chain}`, [...(byChain.get(`${r.table}/${r.chain}`) ?? []), r]);
-
+function iptablesRules(parsed: ParsedSave, svc: ServiceModel): { chains: RuleChain[]; endpoints: RuleEndpoint[] } {
+  const { byChain } = parsed;
   const chains: RuleChain[] = [];
   const seen = new Set<string>();
-  const entry = rules.filter((r) => (r.chain === 'KUBE-SERVICES' || r.chain === 'KUBE-NODEPORTS' || r.chain === 'KUBE-EXTERNAL-SERVICES') && mentions(r.text, svc));
+  const entry = parsed.entries.get(`${svc.namespace}/${svc.name}`) ?? [];
   const entryByChain = new Map<string, string[]>();
-  for (const r of entry) entryByChain.set(`${r.table}/${r.chain}`, [...(entryByChain.get(`${r.table}/${r.chain}`) ?? []), r.text]);
+  for (const r of entry) {
+    const k = `${r.table}/${r.chain}`;
+    const list = entryByChain.get(k);
+    if (list) list.push(r.text);
+    else entryByChain.set(k, [r.text]);
+  }
   for (const [k, lines] of entryByChain) {
     const [table = '', chain = ''] = k.split('/');
     chains.push({ table, chain, rules: lines });
@@ -159,7 +192,7 @@ export function serviceRulesOnNode(node: NodeModel, svc: ServiceModel, blobs: Bl
     const dumps = snap.iptables.filter((d) => d.family === 'ipv4');
     const inUse = dumps.find((d) => d.backend === snap.iptablesBackendInUse) ?? dumps[0];
     if (!inUse) return { ...base, chains: [], endpoints: [], note: 'the snapshot has no iptables-save output' };
-    const found = iptablesRules(sectionText(inUse.save, blobs), svc);
+    const found = iptablesRules(parsedDump(inUse, blobs), svc);
     const note = found.chains.length === 0 ? 'no kube-proxy rule on this node mentions this service' : null;
     return { ...base, ...found, note };
   } catch (err) {
