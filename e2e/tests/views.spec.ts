@@ -36,7 +36,10 @@ test('node wiring with its tables', async ({ page }) => {
   await page.getByRole('button', { name: /Show details of flannel\.1 in/ }).focus();
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('device-details')).toContainText('VXLAN VNI');
-  await page.getByRole('tab', { name: 'Routes' }).click();
+  // Arrow keys move between the tabs (ARIA tabs pattern).
+  await page.getByRole('tab', { name: 'Devices' }).press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Routes' })).toBeFocused();
+  await expect(page.getByRole('tab', { name: 'Routes' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByRole('table', { name: 'Routes' })).toContainText('dev flannel.1');
   await page.getByRole('tab', { name: 'Service rules' }).click();
   await expect(page.getByRole('table', { name: 'Service rules' })).toContainText('shop/cart');

@@ -66,6 +66,23 @@ export function MapPage() {
           {summary.data.problemCount > 0 ? ` · ${summary.data.problemCount} problem(s) reading the bundle` : ''}
         </p>
       )}
+      {summary.data && (summary.data.problemCount > 0 || summary.data.warnings.length > 0) && (
+        <details className="banner banner-warn" data-testid="bundle-problems">
+          <summary>
+            {summary.data.problemCount} problem(s) reading the bundle, {summary.data.warnings.length} warning(s) linking it: what is affected is shown as not observed or unknown
+          </summary>
+          <ul>
+            {summary.data.problems.map((p) => (
+              <li key={`${p.file}|${p.path}|${p.message}`} className="mono">
+                {p.file}: {p.path}: {p.message}
+              </li>
+            ))}
+            {summary.data.warnings.map((w) => (
+              <li key={w}>{w}</li>
+            ))}
+          </ul>
+        </details>
+      )}
       <div className="toolbar">
         <SearchBox onChoose={find} label="Find a node, pod or address on the map" placeholder="Find on the map" shortcut={false} testId="map-find" />
         <NamespaceFilter all={map.data?.allNamespaces ?? []} chosen={state.ns} onChange={(ns) => setState({ ns })} />

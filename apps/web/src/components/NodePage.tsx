@@ -85,7 +85,25 @@ function NodeWiring({ name }: { name: string }) {
       )}
       <div className="tabs" role="tablist" aria-label="Wiring tables">
         {TABS.map(([id, label]) => (
-          <button key={id} type="button" role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={`panel-${id}`} onClick={() => setTab(id)}>
+          <button
+            key={id}
+            type="button"
+            role="tab"
+            id={`tab-${id}`}
+            aria-selected={tab === id}
+            aria-controls={`panel-${id}`}
+            tabIndex={tab === id ? 0 : -1}
+            onClick={() => setTab(id)}
+            onKeyDown={(e) => {
+              // ARIA tabs: arrows move between tabs.
+              const i = TABS.findIndex(([t]) => t === tab);
+              const next = e.key === 'ArrowRight' ? TABS[(i + 1) % TABS.length] : e.key === 'ArrowLeft' ? TABS[(i + TABS.length - 1) % TABS.length] : undefined;
+              if (!next) return;
+              e.preventDefault();
+              setTab(next[0]);
+              document.getElementById(`tab-${next[0]}`)?.focus();
+            }}
+          >
             {label}
           </button>
         ))}
