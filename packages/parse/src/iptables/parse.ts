@@ -10,7 +10,7 @@ import { InternTable, LineCursor } from './lineCursor.js';
 import { SegmentCache } from './segmentCache.js';
 import { buildMatch, knownMatchWords, moduleArity, parseAddr, parseIface, type BuildContext } from './matches.js';
 import { NO_OPTIONS, internWords, internedWord, isRuleLevel, readOptions, type RawOption } from './options.js';
-import { buildTarget, knownTargetWords, targetArityOf } from './targets.js';
+import { MODELLED_TARGETS, buildTarget, knownTargetWords, targetArityOf } from './targets.js';
 import { TokenizeError } from './tokenize.js';
 import type { Counters, IptablesChain, IptablesMatch, IptablesRule, IptablesRuleset, IptablesTable, IptablesTarget, ParseIptablesOptions } from './types.js';
 
@@ -214,6 +214,8 @@ for (const [w, code] of [
 }
 internWords(knownMatchWords());
 internWords(knownTargetWords());
+const TARGET_WORDS = new InternTable<string>();
+for (const w of MODELLED_TARGETS) TARGET_WORDS.set(w, w);
 
 /** The rule-level option the current word names; the two-letter forms without a table lookup. */
 function ruleWord(cur: LineCursor): W | undefined {
@@ -405,13 +407,15 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
         if (cur.mark() !== afterName) throw new Error('cursor out of step');
         const isGoto = code === W.Goto;
         const warned = ctx.warningCount();
-        // A declared chain: a plain jump, named by the chain's own string so 150k rules share it.
-        const chainHit = open.chains.get(cur.value());
+        // A declared chain: a plain jump, named by the chain's own string so 150k rules share it. Built-in
+        // target names (compared in place) skip the chain lookup; iptables forbids chains with those names.
+        const builtinName = cur.find(TARGET_WORDS);
+        const chainHit = builtinName === undefined ? open.chains.get(cur.value()) : undefined;
         if (chainHit) {
           if (readOptions(cur, NO_OPTIONS, opts) !== null || opts.length > 0) ctx.warn(`${flag} ${chainHit.name} (a chain) takes no options`);
           target = isGoto ? { kind: 'goto', chain: chainHit.name } : { kind: 'jump', chain: chainHit.name };
         } else {
-          const name = internedWord(cur);
+          const name = builtinName ?? internedWord(cur);
           const missing = readOptions(cur, isGoto ? NO_OPTIONS : (targetArityOf(name) ?? NO_OPTIONS), opts);
           if (missing !== null) throw new ParseError(lineNo, `${flag} ${name} ${missing} is missing its value (line cut off?)`, raw);
           target = buildTarget(name, opts, ctx, isGoto);

@@ -35,6 +35,9 @@ export const EXTENSION_TARGETS: ReadonlySet<string> = new Set([
   'TPROXY', 'TRACE', 'TTL', 'ULOG', 'SAME', 'BALANCE',
 ]);
 
+/** Targets with a model of their own (ACCEPT, DNAT, MARK, ...). */
+export const MODELLED_TARGETS: readonly string[] = Object.keys(targetArity);
+
 const tables = new Map<string, Arity>();
 for (const [name, counts] of Object.entries(targetArity)) tables.set(name, arity(counts));
 
@@ -82,22 +85,34 @@ export function parseNatRange(text: string): NatRange | null {
     if (r.addrFrom === '' || r.addrTo === '') return null;
   }
   if (portPart !== null) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(portPart);
-    if (!m) return null;
-    r.portFrom = Number(m[1]);
-    r.portTo = Number(m[2] ?? m[1]);
-    if (r.portFrom > 65535 || r.portTo > 65535 || r.portFrom > r.portTo) return null;
+    const p = portsRange(portPart);
+    if (!p) return null;
+    r.portFrom = p.from;
+    r.portTo = p.to;
   }
   if (r.addrFrom === undefined && r.portFrom === undefined) return null;
   return r;
 }
 
+/** "8080" or "1000-2000" (digits only, no regex: this runs for every DNAT rule). */
 function portsRange(text: string): { from: number; to: number } | null {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(text);
-  if (!m) return null;
-  const from = Number(m[1]);
-  const to = Number(m[2] ?? m[1]);
-  return from <= to && to <= 65535 ? { from, to } : null;
+  let from = -1;
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      if (++digits > 5) return null;
+    } else if (c === 45 && from < 0 && digits > 0) {
+      from = n;
+      n = 0;
+      digits = 0;
+    } else return null;
+  }
+  if (digits === 0) return null;
+  if (from < 0) from = n;
+  return from <= n && n <= 65535 ? { from, to: n } : null;
 }
 
 /** Returns the xmark {value, mask} for one MARK-style option, or null when the value does not parse. */
