@@ -1,6 +1,7 @@
-import { sectionText, type BlobStore } from '@patchbay/bundle';
+import { nftRuleset, sectionText, type BlobStore } from '@patchbay/bundle';
 import type { TextSection } from '@patchbay/schema';
 import type { NodeModel, ServiceModel } from '@patchbay/resolve';
+import { nftServiceRules } from './nftServiceRules.js';
 
 // How one node's kube-proxy implements one Service, read straight from the rules the node has: the chains
 // reached from KUBE-SERVICES (iptables mode) or the virtual server (IPVS mode), with the endpoints they
@@ -187,7 +188,10 @@ export function serviceRulesOnNode(node: NodeModel, svc: ServiceModel, blobs: Bl
       return { ...base, ...ipvsRules(sectionText(snap.ipvs, blobs), svc), note: null };
     }
     if (node.kubeProxy.mode === 'nftables') {
-      return { ...base, chains: [], endpoints: [], note: 'kube-proxy runs in nftables mode; the dashboard does not show its rules yet (the tracer reads them)' };
+      const ruleset = nftRuleset(snap, blobs);
+      if (!ruleset) return { ...base, chains: [], endpoints: [], note: 'kube-proxy runs in nftables mode but the snapshot has no nft ruleset' };
+      const found = nftServiceRules(ruleset, svc);
+      return { ...base, ...found, note: found.chains.length === 0 ? 'no kube-proxy rule on this node mentions this service' : null };
     }
     const dumps = snap.iptables.filter((d) => d.family === 'ipv4');
     const inUse = dumps.find((d) => d.backend === snap.iptablesBackendInUse) ?? dumps[0];
