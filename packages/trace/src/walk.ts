@@ -95,6 +95,28 @@ export class Walker {
     return ip.startsWith('127.');
   }
 
+  /**
+   * The kernel's inet_select_addr: a global address of the outgoing device, else the first global address of
+   * any device of the namespace (Calico's cali* veths have none, so the node's own address is used).
+   */
+  private selectSource(ns: NetnsModel, dev: DeviceModel | null): string | null {
+    const global = (name: string) =>
+      ns.state.addrs
+        .filter((a) => a.ifname === name)
+        .flatMap((a) => a.addr_info)
+        .find((ai) => ai.family === 'inet' && (ai.scope === undefined || ai.scope === 'global'))?.local ?? null;
+    if (dev) {
+      const own = global(dev.name);
+      if (own) return own;
+    }
+    const byIndex = [...ns.state.addrs].sort((a, b) => a.ifindex - b.ifindex);
+    for (const a of byIndex) {
+      const g = global(a.ifname);
+      if (g) return g;
+    }
+    return null;
+  }
+
   private primaryAddress(dev: DeviceModel | null): string | null {
     const a = dev?.addresses[0];
     return a ? a.slice(0, a.indexOf('/')) : null;
@@ -180,7 +202,7 @@ export class Walker {
       bridged: bridge !== null,
       ct: { state: ct.state, dir: st.dir, orig: origT, dnat: false, snat: false },
       isLocal: (ip) => this.isLocal(ns, ip),
-      masqueradeSource: () => route?.prefsrc ?? this.primaryAddress(this.dev(ns, outDev)),
+      masqueradeSource: () => route?.prefsrc ?? this.selectSource(ns, this.dev(ns, outDev)),
       rpfilter: (loose) => this.rpCheck(ns, st.pkt, inDev, loose ? 2 : 1) === null,
       inDevAddress: () => this.primaryAddress(this.dev(ns, inDev)),
       ipsetMember: (name, dirs, pkt) => {
@@ -257,7 +279,7 @@ export class Walker {
     }
     const route = first.route;
     if (!st.pkt.src) {
-      const src = route.prefsrc ?? this.primaryAddress(this.dev(ns, route.dev));
+      const src = route.prefsrc ?? this.selectSource(ns, this.dev(ns, route.dev));
       if (!src) return this.end(st, 'no-route', `${ns.label} on ${ns.node}: no source address for ${route.dev ?? 'the route'}`);
       st.pkt = { ...st.pkt, src };
       const e = st.entry.get(ns.id);
