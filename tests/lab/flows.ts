@@ -93,6 +93,34 @@ const N1_N2_BROKEN: Record<string, Expect> = {
   'node-NodePort n3->n1:30080': timeout,
 };
 
+/**
+ * asymmetric-return in host-gw and calico-routed: n2's replies to n1's pods go through n3, whose conntrack sees
+ * a SYN-ACK (or echo reply, or bare ACK) it never saw start: INVALID, dropped by KUBE-FORWARD. UDP has no
+ * such state, so the UDP flows still work.
+ */
+const N1_N2_TCP_ICMP_BROKEN: Record<string, Expect> = {
+  'pod-pod n1->n2': timeout,
+  'pod-pod n1->n2 icmp': timeout,
+  'pod-pod n1->n2 2000 bytes': timeout,
+  'pod-pod n2->n1': timeout,
+  'pod-clusterIP web': deliveredOrTimeout('web-0'),
+  'pod-own service (hairpin)': deliveredOrTimeout('web-0'),
+  // The NodePort's client is masqueraded to n1's own address, which n2 reaches directly: unchanged.
+};
+
+/**
+ * asymmetric-return in host-gw: as above, and flannel's FLANNEL-POSTRTG on n3 masquerades the pod traffic it
+ * forwards between two other nodes (cluster -> cluster, neither local): n2's UDP replies reach n1's pods from
+ * 192.0.2.13 and are not answers; n2 -> n1 connections are masqueraded on the way out, so their replies come
+ * back through n3 too and the connection works.
+ */
+const HOSTGW_ASYMMETRIC: Record<string, Expect> = {
+  ...N1_N2_TCP_ICMP_BROKEN,
+  'pod-pod n1->n2 udp': timeout,
+  'pod-clusterIP dns udp': timeout,
+  'pod-pod n2->n1': delivered('cache-0'),
+};
+
 /** What each fault changes (flows not listed keep their baseline outcome). */
 export const FAULT_CHANGES: Record<string, Record<string, Expect>> = {
   'missing-route': N1_N2_BROKEN,
@@ -118,8 +146,11 @@ export const FAULT_CHANGES: Record<string, Record<string, Expect>> = {
   },
 };
 
-export function expected(fault?: string): Record<string, Expect> {
-  return { ...BASELINE, ...(fault ? FAULT_CHANGES[fault] : {}) };
+export function expected(fault?: string, cni = 'flannel-vxlan'): Record<string, Expect> {
+  let changes = fault ? FAULT_CHANGES[fault] : {};
+  if (fault === 'asymmetric-return' && cni === 'calico-routed') changes = N1_N2_TCP_ICMP_BROKEN;
+  if (fault === 'asymmetric-return' && cni === 'flannel-host-gw') changes = HOSTGW_ASYMMETRIC;
+  return { ...BASELINE, ...changes };
 }
 
 function resolveFrom(lab: Lab, from: From): string {

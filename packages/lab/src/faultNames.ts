@@ -63,8 +63,10 @@ export const FAULTS: Record<FaultName, FaultInfo> = {
   },
   'asymmetric-return': {
     name: 'asymmetric-return',
-    cni: ['flannel-vxlan'],
-    plants: "in the second node, replaces the VXLAN route to the first node's pod CIDR with a direct route via the first node's eth0 (a DirectRouting mismatch); rp_filter is strict",
-    effect: "packets from the second node's pods arrive at the first node on eth0 while the route back is flannel.1: reverse-path filtering drops them, so flows between pods of the first and second node time out in both directions",
+    cni: ALL,
+    plants:
+      "flannel-vxlan: in the second node, replaces the VXLAN route to the first node's pod CIDR with a direct route via the first node's eth0 (a DirectRouting mismatch). host-gw and calico-routed: in the second node, routes the first node's pod CIDR via the third node, which forwards it on",
+    effect:
+      "flannel-vxlan: the second node's packets reach the first node on eth0 while its route back is flannel.1, so strict rp_filter drops them: TCP, UDP and ICMP between pods of the two nodes time out. calico-routed: the third node sees only one direction of each connection; its conntrack calls the SYN-ACK (or echo reply, or bare ACK) INVALID and kube-proxy's KUBE-FORWARD drops it, so TCP and ICMP between pods of the two nodes time out while UDP (stateless) still works. host-gw: the same, except that flannel's FLANNEL-POSTRTG on the third node masquerades what it forwards, so UDP replies arrive from the wrong address (timeout) and connections from the second node's pods, masqueraded both ways, work",
   },
 };

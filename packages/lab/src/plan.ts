@@ -39,6 +39,8 @@ export interface FaultTargets {
   /** The node whose routing/FDB is broken, and the node it can no longer reach properly. */
   fromNode: NodePlan;
   toNode: NodePlan;
+  /** A third node (asymmetric-return sends the return path through it in routed CNIs). */
+  viaNode: NodePlan | null;
   /** The pod the drop rule and the down veth hit (label app=db). */
   dbPod: PodPlan | null;
   /** The pods a stale-service-rule fault deletes (label app=cart), and their service. */
@@ -104,6 +106,8 @@ export function planLab(scenario: Scenario, prefix: string, faults: FaultName[])
       present: !(stale && pod.labels.app === 'cart'),
     };
   });
+  if (faults.includes('asymmetric-return') && scenario.cni !== 'flannel-vxlan' && nodes.length < 3)
+    throw new Error('fault asymmetric-return needs a third node to send the return path through');
   if (nodes.length < 2 && faults.some((f) => ['missing-route', 'mtu-mismatch', 'missing-fdb', 'asymmetric-return'].includes(f)))
     throw new Error('node-to-node faults need at least two nodes');
   const dbPod = pods.find((p) => p.pod.labels.app === 'db') ?? null;
@@ -117,6 +121,6 @@ export function planLab(scenario: Scenario, prefix: string, faults: FaultName[])
     nodes,
     pods,
     faults,
-    targets: { fromNode: nodes[0]!, toNode: nodes[1] ?? nodes[0]!, dbPod, cartPods },
+    targets: { fromNode: nodes[0]!, toNode: nodes[1] ?? nodes[0]!, viaNode: nodes[2] ?? null, dbPod, cartPods },
   };
 }

@@ -31,7 +31,13 @@ export async function plantFault(plan: LabPlan, fault: FaultName): Promise<void>
       await must('bridge', ['-n', fromNode.netns, 'fdb', 'del', toNode.vtepMac, 'dev', 'flannel.1', 'dst', toNode.internalIP, 'self']);
       return;
     case 'asymmetric-return':
-      await must('ip', ['-n', toNode.netns, 'route', 'replace', fromNode.podCIDR, 'via', fromNode.internalIP, 'dev', 'eth0']);
+      if (plan.scenario.cni === 'flannel-vxlan') {
+        await must('ip', ['-n', toNode.netns, 'route', 'replace', fromNode.podCIDR, 'via', fromNode.internalIP, 'dev', 'eth0']);
+      } else {
+        // The third node forwards what it gets (and, as a forwarding node, n2 ignores its ICMP redirects).
+        const proto = plan.scenario.cni === 'calico-routed' ? ['proto', 'bird'] : [];
+        await must('ip', ['-n', toNode.netns, 'route', 'replace', fromNode.podCIDR, 'via', plan.targets.viaNode!.internalIP, 'dev', 'eth0', ...proto]);
+      }
       return;
   }
 }
