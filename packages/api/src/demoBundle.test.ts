@@ -68,3 +68,13 @@ describe('appRouter on the demo bundle', () => {
     expect(t.verdict).not.toBe('delivered');
   });
 });
+
+describe('service rule shares on the demo bundle', () => {
+  it('reads the cluster-IP split, not the sum of every path, and ignores affinity re-checks', async () => {
+    const w = await caller.node({ name: 'n1' });
+    const shares = (svc: string) => w.serviceRules.find((r) => r.service === svc)?.endpoints.map((e) => e.share);
+    expect(shares('shop/web')).toEqual([0.5, 0.5]);
+    expect(shares('shop/web-sticky')).toEqual([0.5, 0.5]);
+    for (const r of w.serviceRules) for (const e of r.endpoints) expect(e.share).toBeLessThanOrEqual(1);
+  });
+});

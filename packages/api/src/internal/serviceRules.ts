@@ -116,8 +116,10 @@ function iptablesRules(parsed: ParsedSave, svc: ServiceModel): { chains: RuleCha
   }
   const queue = entry.filter((r) => r.table === 'nat').map((r) => jumpOf(r.text)).filter((j): j is string => !!j && j.startsWith('KUBE-') && !j.startsWith('KUBE-MARK'));
   const endpoints: RuleEndpoint[] = [];
-  // Chained probabilities: rule i of a KUBE-SVC chain takes p_i of what the earlier rules left.
-  const shares = new Map<string, number>();
+  // Chained probabilities: rule i of a KUBE-SVC chain takes p_i of what the earlier rules left. An endpoint's
+  // share is read from the cluster-IP chain (KUBE-SVC-) when it has one, else from the first chain reaching it
+  // (KUBE-SVL- for local-only traffic); affinity rules (`-m recent --rcheck`) only catch returning clients.
+  const shares = new Map<string, { share: number; from: string }>();
   while (queue.length) {
     const chain = queue.shift() as string;
     if (seen.has(chain)) continue;
@@ -132,16 +134,23 @@ function iptablesRules(parsed: ParsedSave, svc: ServiceModel): { chains: RuleCha
         const to = /--to-destination (\d+\.\d+\.\d+\.\d+):(\d+)/.exec(r.text);
         if (to) endpoints.push({ ip: to[1] as string, port: Number(to[2]), share: 1, via: chain });
       } else if (j.startsWith('KUBE-SEP-') || j.startsWith('KUBE-SVC-') || j.startsWith('KUBE-SVL-') || j.startsWith('KUBE-EXT-') || j.startsWith('KUBE-FW-')) {
+        queue.push(j);
+        if (r.text.includes('--rcheck')) continue;
         const p = /--probability (\S+)/.exec(r.text);
         const prob = p ? Number(p[1]) : 1;
-        if (j.startsWith('KUBE-SEP-')) shares.set(j, (shares.get(j) ?? 0) + remaining * prob);
+        if (j.startsWith('KUBE-SEP-')) {
+          const had = shares.get(j);
+          const fromSvc = chain.startsWith('KUBE-SVC-');
+          if (!had) shares.set(j, { share: remaining * prob, from: chain });
+          else if (had.from === chain) had.share += remaining * prob;
+          else if (fromSvc && !had.from.startsWith('KUBE-SVC-')) shares.set(j, { share: remaining * prob, from: chain });
+        }
         remaining *= 1 - prob;
-        queue.push(j);
       }
     }
   }
   // Attach each DNAT endpoint its chained share.
-  for (const e of endpoints) e.share = round(shares.get(e.via) ?? 1);
+  for (const e of endpoints) e.share = round(shares.get(e.via)?.share ?? 1);
   return { chains, endpoints };
 }
 
