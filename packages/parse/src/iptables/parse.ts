@@ -48,6 +48,15 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   const cur = new LineCursor();
   const shared = new Shared();
   let lastChain: IptablesChain | null = null;
+  // The current chain's rules collect here and are copied out once, at exact size, when the chain changes
+  // (iptables-save writes a chain's rules together): no half-empty growth arrays per chain.
+  const pending: IptablesRule[] = [];
+  const flush = (): void => {
+    if (lastChain !== null && pending.length > 0) {
+      lastChain.rules = lastChain.rules.length === 0 ? pending.slice() : lastChain.rules.concat(pending);
+      pending.length = 0;
+    }
+  };
   // Kept past COMMIT for the origin pass and the jump check (faster than walking the records).
   const allChains: IptablesChain[] = [];
   const chainMaps = new Map<string, Map<string, IptablesChain>>();
@@ -84,6 +93,7 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
       open = { table, chains: new Map() };
       shared.targets = new SegmentCache();
       chainMaps.set(name, open.chains);
+      flush();
       lastChain = null;
       continue;
     }
@@ -95,6 +105,7 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
     }
 
     if (line === 'COMMIT') {
+      flush();
       if (!open) throw new ParseError(lineNo, 'COMMIT outside a table', line);
       open = null;
       continue;
@@ -125,12 +136,16 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
       cur.next(); // -A
       if (!cur.next()) throw new ParseError(lineNo, '-A without a chain name', line);
       // iptables-save writes a chain's rules together, so the previous rule's chain is almost always the one.
-      const chain: IptablesChain | undefined = lastChain && cur.is(lastChain.name) ? lastChain : open.chains.get(cur.value());
+      let chain: IptablesChain | null | undefined = lastChain;
+      if (!chain || !cur.is(chain.name)) {
+        flush();
+        chain = open.chains.get(cur.value());
+      }
       if (!chain) throw new ParseError(lineNo, `-A to undeclared chain ${cur.value()} in table ${open.table.name}`, line);
       ctx.line = lineNo;
       ctx.raw = line;
-      const rule = parseRule(cur, ctx, open, chain, counters, shared);
-      chain.rules.push(rule);
+      const rule = parseRule(cur, ctx, open, chain, counters, shared, chain.rules.length + pending.length);
+      pending.push(rule);
       lastChain = chain;
       continue;
     }
@@ -299,7 +314,7 @@ function scanSegmentEnd(cur: LineCursor): number {
   return end;
 }
 
-function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: IptablesChain, prefixCounters: Counters | null, shared: Shared): IptablesRule {
+function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: IptablesChain, prefixCounters: Counters | null, shared: Shared, index: number): IptablesRule {
   const raw = ctx.raw;
   const lineNo = ctx.line;
   const matches = scratch;
@@ -457,7 +472,7 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
     kept = matches.length === 0 ? NO_MATCHES : matches.slice();
     if (sectionEnd === targetAt && ctx.warningCount() === warned) cur.store(shared.sections, sectionStart, targetAt, kept);
   }
-  return { raw, line: lineNo, origin: '', table: chain.table, chain: chain.name, index: chain.rules.length, counters, matches: kept, target };
+  return { raw, line: lineNo, origin: '', table: chain.table, chain: chain.name, index, counters, matches: kept, target };
 }
 
 const NO_MATCHES: IptablesMatch[] = [];
