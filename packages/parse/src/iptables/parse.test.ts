@@ -352,3 +352,16 @@ describe('parseIptablesSave: shared segments', () => {
     expect(r.danglingJumps).toEqual([{ line: 8, table: 'filter', chain: 'A', target: 'B' }]);
   });
 });
+
+describe('parseIptablesSave: rule order', () => {
+  it('keeps order and indexes when a chain’s rules are not written together', () => {
+    const text = '*filter\n:X - [0:0]\n:Y - [0:0]\n-A X -j ACCEPT\n-A Y -j DROP\n-A X -j RETURN\nCOMMIT\n';
+    const r = parseIptablesSave(text, { strict: true });
+    const x = r.tables['filter']!.chains['X']!.rules;
+    expect(x.map((rule) => [rule.index, rule.line, rule.target?.kind])).toEqual([
+      [0, 4, 'accept'],
+      [1, 6, 'return'],
+    ]);
+    expect(r.tables['filter']!.chains['Y']!.rules.map((rule) => rule.index)).toEqual([0]);
+  });
+});
