@@ -77,7 +77,8 @@ export function flowMatrix(lab: Lab): Flow[] {
   return flows;
 }
 
-const key = (c: { source: string; table: string; rule: string }) => `${c.source}|${c.table}|${c.rule}`;
+// The same nft rule text can sit in two chains ("jump services" in nat-prerouting and nat-output): keep the chain.
+const key = (c: { source: string; table: string; chain: string; rule: string }) => `${c.source}|${c.table}|${c.source === 'nft' ? c.chain : ''}|${c.rule}`;
 
 /** nft counter key -> its chain (the key itself has no room for it). */
 const nftChains = new Map<string, string>();
@@ -120,7 +121,7 @@ async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Prom
 
 /** nft counters print rules in nft's text syntax, which the trace evidence does not quote; compare iptables rules. */
 function evidenceText(t: Trace): string {
-  return t.paths.flatMap((p) => [...p.hops, ...(p.reply?.hops ?? []), ...((p as { established?: { hops: Trace['paths'][number]['hops'] } }).established?.hops ?? [])].map((h) => h.evidence)).join('\n');
+  return t.paths.flatMap((p) => [...p.hops, ...(p.reply?.hops ?? [])].map((h) => `${h.node}|${h.evidence}`)).join('\n');
 }
 
 export async function groundTruth(scenarioName: string, faults: string[], log: (line: string) => void): Promise<{ results: FlowResult[]; agree: number; total: number }> {
@@ -151,7 +152,8 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
       const miss: string[] = [];
       for (const [k, v] of after) {
         if (v <= (before.get(k) ?? 0)) continue;
-        const [node, source, table, rule] = k.split('|') as [string, string, string, string];
+        const [node, source, table, , ...ruleParts] = k.split('|') as [string, string, string, string, ...string[]];
+        const rule = ruleParts.join('|');
         if (source !== 'iptables') {
           // nft rules: `nft list ruleset` text and the JSON the tracer reads print differently, so an nft hit is
           // checked by its chain: the predicted hops must pass through that chain of that table on that node.
@@ -159,12 +161,13 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
           if (counter && !acts.includes(`${node} nft ${table}/${counter}:`)) miss.push(`${node} nft ${table} chain ${counter}: ${rule}`);
           continue;
         }
-        if (ev.includes(rule)) continue;
+        // The rule must be on a predicted hop of the same node.
+        if (ev.includes(`${node}|${rule}`)) continue;
         // A repeat connection under ClientIP affinity hits the `--rcheck` jump to the endpoint it stuck to; the
         // tracer predicts first connections (xt_recent state is not in a bundle), so accept it when the jump's
         // target endpoint chain is on a predicted path.
         const sticky = /-m recent --rcheck .* -j (KUBE-SEP-\S+)/.exec(rule);
-        if (sticky && (t as { affinity?: string }).affinity && ev.includes(`-A ${sticky[1]} `)) continue;
+        if (sticky && (t as { affinity?: string }).affinity && ev.includes(`${node}|-A ${sticky[1]} `)) continue;
         miss.push(`${node} ${table}: ${rule}`);
       }
       if (miss.length) missing.set(f, miss);

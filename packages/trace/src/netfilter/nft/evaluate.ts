@@ -349,6 +349,13 @@ export class NftEvaluator implements NetfilterEvaluator {
     | { kind: 'fork'; branches: Walk[] }
     | { kind: 'unknown'; reason: string } {
     const step: NfStep = { where: this.where(chain), action: '', evidence: rule.evidence.text };
+    // A `counter` statement counts every packet that reaches it, even when a later match or lookup fails: such
+    // rules are hops too (their counters move), marked as not matching.
+    let counted = false;
+    const noMatch = (why: string): { kind: 'nomatch' } => {
+      if (counted) w.steps.push({ ...step, action: `counted, then ${why}` });
+      return { kind: 'nomatch' };
+    };
     const verdictOf = (v: NftExpr | undefined) => {
       if (!v || v.kind !== 'verdict') return null;
       return v;
@@ -361,7 +368,7 @@ export class NftEvaluator implements NetfilterEvaluator {
           if (!Array.isArray(left)) return { kind: 'unknown', reason: `cannot evaluate ${left.unknown}: ${rule.evidence.text}` };
           if (left.length > 1) return { kind: 'unknown', reason: `a forking match: ${rule.evidence.text}` };
           const t = this.test(s.op, left[0]!.v, s.right, ctx, w.pkt, chain);
-          if (t === false) return { kind: 'nomatch' };
+          if (t === false) return noMatch('no match');
           if (t !== true) return { kind: 'unknown', reason: `cannot evaluate ${t.unknown}: ${rule.evidence.text}` };
           break;
         }
@@ -384,7 +391,7 @@ export class NftEvaluator implements NetfilterEvaluator {
           const el = this.lookup(chain, s.data, keys[0]!.v);
           if (el === undefined) return { kind: 'unknown', reason: `vmap over an unknown set: ${rule.evidence.text}` };
           const v = verdictOf(el?.value ?? undefined);
-          if (!v) return { kind: 'nomatch' };
+          if (!v) return noMatch(`no element for ${JSON.stringify(keys[0]!.v)}`);
           step.action = `vmap -> ${v.verdict}${v.target ? ` ${v.target}` : ''}`;
           w.steps.push(step);
           return v.verdict === 'jump' || v.verdict === 'goto' ? { kind: v.verdict, target: v.target ?? '' } : { kind: v.verdict === 'continue' ? 'continue' : v.verdict };
@@ -465,8 +472,10 @@ export class NftEvaluator implements NetfilterEvaluator {
           step.action ||= `${s.kind} ${s.target}`;
           w.steps.push(step);
           return { kind: s.kind, target: s.target };
-        case 'setop':
         case 'counter':
+          counted = true;
+          break;
+        case 'setop':
         case 'log':
         case 'limit':
         case 'notrack':
