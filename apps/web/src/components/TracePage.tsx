@@ -6,7 +6,7 @@ import type { Core } from 'cytoscape';
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { traceElements, traceNodes, tracePaths } from '../lib/elements';
 import { mapStyle } from '../lib/graphStyle';
-import { endpointHref, parseTraceParams, traceHref, type Proto, type TraceQuery } from '../lib/routes';
+import { endpointHref, nodeHref, parseTraceParams, podKeyHref, traceHref, type Proto, type TraceQuery } from '../lib/routes';
 import { trpc, type TraceData } from '../lib/trpc';
 import { CopyLinkButton } from './CopyButton';
 import { DataTable } from './DataTable';
@@ -209,8 +209,8 @@ function HopTable({ caption, hops, testId }: { caption: string; hops: HopData[];
       rowKey={(r) => String(r.i)}
       columns={[
         { header: '#', text: (r) => String(r.i + 1) },
-        { header: 'Node', text: (r) => r.node ?? '' },
-        { header: 'Namespace', text: (r) => r.netns, className: 'mono' },
+        { header: 'Node', text: (r) => r.node ?? '', cell: (r) => (r.node ? <Link href={nodeHref(r.node)}>{r.node}</Link> : '') },
+        { header: 'Namespace', text: (r) => r.netns, className: 'mono', cell: (r) => (r.netns.startsWith('pod/') ? <Link href={podKeyHref(r.netns.slice(4))}>{r.netns}</Link> : r.netns) },
         { header: 'Device', text: (r) => r.device ?? '', className: 'mono' },
         { header: 'Stage', text: (r) => r.stage },
         { header: 'Action', text: (r) => r.action },
