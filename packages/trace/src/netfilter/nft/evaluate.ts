@@ -305,10 +305,10 @@ export class NftEvaluator implements NetfilterEvaluator {
             end('accept', null);
             break outer;
           case 'drop':
-            end('drop', `drop in nft ${this.where(f.chain)}`);
+            end('drop', `drop in ${this.where(f.chain)}`);
             break outer;
           case 'reject':
-            end('reject', `reject in nft ${this.where(f.chain)}`);
+            end('reject', `reject in ${this.where(f.chain)}`);
             break outer;
           case 'return':
             w.stack.pop();
