@@ -187,6 +187,24 @@ export function resolveBundle(bundle: Bundle): ClusterModel {
     if (internalIP) addOwner(addressOwners, internalIP, { kind: 'node', node: name, device: null });
     if (!snap) continue;
 
+    // libcni's result cache (/var/lib/cni/results): pod by sandbox netns name and by address.
+    const cniByName = new Map<string, string>();
+    const cniByIp = new Map<string, string>();
+    for (const f of snap.cni.results) {
+      try {
+        const c = JSON.parse(f.content) as { cniArgs?: [string, string][]; netns?: string; result?: { ips?: { address?: string }[]; interfaces?: { sandbox?: string }[] } };
+        const arg = (k: string) => c.cniArgs?.find((a) => a[0] === k)?.[1];
+        const ns = arg('K8S_POD_NAMESPACE');
+        const name = arg('K8S_POD_NAME');
+        if (!ns || !name) continue;
+        const key = podKey(ns, name);
+        for (const sb of [c.netns, ...(c.result?.interfaces ?? []).map((i) => i.sandbox)]) if (sb) cniByName.set(sb.split('/').pop()!, key);
+        for (const ip of c.result?.ips ?? []) if (ip.address) cniByIp.set(ip.address.split('/')[0]!, key);
+      } catch {
+        warnings.push(`node ${name}: CNI cache ${f.path} is not JSON`);
+      }
+    }
+
     // Namespaces: host first, then each joined namespace, labelled by the pod it belongs to when known.
     const states: NamespaceState[] = [snap.host, ...snap.namespaces];
     const nsIdByState = new Map<NamespaceState, string>();
@@ -194,6 +212,20 @@ export function resolveBundle(bundle: Bundle): ClusterModel {
       let pod: PodModel | null = null;
       if (st !== snap.host) {
         if (st.pod) pod = pods.get(podKey(st.pod.namespace, st.pod.name)) ?? null;
+        if (!pod) {
+          for (const n of st.names) {
+            const k = cniByName.get(n);
+            if (k && pods.has(k)) pod = pods.get(k)!;
+          }
+        }
+        if (!pod) {
+          for (const a of st.addrs) {
+            for (const ai of a.addr_info) {
+              const k = ai.family === 'inet' ? cniByIp.get(ai.local) : undefined;
+              if (k && pods.has(k)) pod = pods.get(k)!;
+            }
+          }
+        }
         if (!pod) {
           for (const a of st.addrs) {
             for (const ai of a.addr_info) {
