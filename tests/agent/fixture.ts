@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,8 @@ export interface Fixture {
   ns(short: string): string;
   /** A libcni-style result cache naming pods p1 (n1) and q1 (n2). */
   cniResultsDir: string;
+  /** A namespace with no name, held only by this process (found through /proc/PID/ns/net), peer of n1's veth-u1. */
+  unnamed: ChildProcess;
   teardown(): Promise<void>;
 }
 
@@ -60,11 +62,14 @@ export async function buildFixture(): Promise<Fixture> {
   const prefix = `pbag${randomBytes(3).toString('hex')}`;
   const ns = (s: string) => `${prefix}-${s}`;
   const cniResultsDir = mkdtempSync(path.join(tmpdir(), `${prefix}-cni-`));
+  const unnamed = spawn('unshare', ['--net', 'sleep', '3600'], { stdio: 'ignore' });
   const fixture: Fixture = {
     prefix,
     ns,
     cniResultsDir,
+    unnamed,
     teardown: async () => {
+      unnamed.kill('SIGKILL');
       await teardownPrefix(prefix);
       rmSync(cniResultsDir, { recursive: true, force: true });
     },
@@ -109,6 +114,17 @@ export async function buildFixture(): Promise<Fixture> {
     }
     await ip('n1', 'rule', 'add', 'from', '10.244.1.0/24', 'lookup', '100', 'pref', '100');
     await ip('n1', 'route', 'add', 'default', 'via', '192.0.2.12', 'dev', 'eth0', 'table', '100');
+    // The unnamed namespace: wait until unshare has exec'd sleep inside its new namespace.
+    const self = (await sh('readlink', ['/proc/self/ns/net'])).trim();
+    for (let i = 0; i < 50; i += 1) {
+      const theirs = await sh('readlink', [`/proc/${unnamed.pid}/ns/net`]).catch(() => self);
+      if (theirs.trim() !== self && (await sh('cat', [`/proc/${unnamed.pid}/comm`])).trim() === 'sleep') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await ip('n1', 'link', 'add', 'veth-u1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(unnamed.pid));
+    await ip('n1', 'link', 'set', 'veth-u1', 'master', 'cni0', 'up');
+    await sh('nsenter', [`--net=/proc/${unnamed.pid}/ns/net`, 'ip', 'addr', 'add', '10.244.1.9/24', 'dev', 'eth0']);
+    await sh('nsenter', [`--net=/proc/${unnamed.pid}/ns/net`, 'ip', 'link', 'set', 'eth0', 'up']);
     await ip('n1', 'link', 'add', 'mv-m1', 'link', 'eth0', 'type', 'macvlan', 'mode', 'bridge');
     await ip('n1', 'link', 'set', 'mv-m1', 'netns', ns('m1'));
     await ip('m1', 'addr', 'add', '192.0.2.21/24', 'dev', 'mv-m1');

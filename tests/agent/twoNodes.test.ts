@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { NodeSnapshot } from '@patchbay/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,13 +28,26 @@ describe('agent in a two-node fixture', () => {
       const s = snaps[node]!;
       const expected = [...PODS[node], ...(node === 'n1' ? ['m1'] : [])].map(fx.ns).sort();
       expect(s.namespaces.flatMap((n) => n.names).sort()).toEqual(expected);
-      for (const n of s.namespaces) expect(n.id).toBe(`netns:${await inode(n.names[0]!)}`);
+      for (const n of s.namespaces.filter((x) => x.names.length)) expect(n.id).toBe(`netns:${await inode(n.names[0]!)}`);
+      // n1 also holds the unnamed namespace behind veth-u1; n2 does not.
+      expect(s.namespaces.filter((x) => x.names.length === 0).length).toBe(node === 'n1' ? 1 : 0);
       expect(s.host.names).toEqual([fx.ns(node)]);
       expect(s.host.inode).toBe(await inode(fx.ns(node)));
       expect(s.nodeName).toBe(node);
     }
     const m1 = snaps.n1!.namespaces.find((n) => n.names.includes(fx.ns('m1')))!;
     expect(m1.foundBy[0]).toMatchObject({ method: 'nsid', detail: expect.stringContaining('mv-m1 (macvlan)') });
+  });
+
+  it('finds a namespace with no name through /proc/PID/ns/net, by its veth pair', async () => {
+    const s = snaps.n1!;
+    const u = s.namespaces.find((n) => n.names.length === 0)!;
+    expect(u.id).toBe(`netns:${statSync(`/proc/${fx.unnamed.pid}/ns/net`).ino}`);
+    expect(u.foundBy.map((f) => f.method)).toEqual(['veth-peer', 'proc']);
+    expect(u.foundBy[1]!.detail).toMatch(/^\/proc\/\d+\/ns\/net$/);
+    const veth = s.host.links.find((l) => l.ifname === 'veth-u1')!;
+    expect(u.nsid).toBe(veth.link_netnsid);
+    expect(u.addrs.flatMap((a) => a.addr_info.map((i) => i.local))).toContain('10.244.1.9');
   });
 
   it('pairs each host-side veth with the pod namespace holding its peer', () => {
@@ -61,7 +74,7 @@ describe('agent in a two-node fixture', () => {
 
   it('lists bridge ports, VXLAN details and FDB destinations', () => {
     const s = snaps.n1!;
-    expect(s.bridge.ports.filter((p) => p.master === 'cni0').map((p) => p.ifname).sort()).toEqual(['veth-p1', 'veth-p2', 'veth-p3']);
+    expect(s.bridge.ports.filter((p) => p.master === 'cni0').map((p) => p.ifname).sort()).toEqual(['veth-p1', 'veth-p2', 'veth-p3', 'veth-u1']);
     const vx = s.host.links.find((l) => l.ifname === 'flannel.1')!;
     expect(vx.linkinfo?.info_kind).toBe('vxlan');
     expect(vx.linkinfo?.info_data).toMatchObject({ id: 1, local: '192.0.2.11', port: 8472, link: 'eth0', learning: false });

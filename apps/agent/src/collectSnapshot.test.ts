@@ -32,7 +32,7 @@ const CNI_RESULT = JSON.stringify({
 });
 const OTHER_RESULT = CNI_RESULT.replace('pbfixture-p1', 'pbother-p9').replace('web-1', 'db-9');
 
-function world(overrides: Record<string, Answer> = {}) {
+function world(overrides: Record<string, Answer> = {}, inodes: Record<string, number | null> = {}) {
   const run = fakeRun({
     'ip -j -force -b -': testdata('bridge-node/host.main.json'),
     'ip -d -6 -j -force -b -': testdata('bridge-node/host.detail.json'),
@@ -49,15 +49,17 @@ function world(overrides: Record<string, Answer> = {}) {
     ...overrides,
   });
   const fs = fakeFs({
+    // null removes a path
     inodes: {
       '/proc/self/ns/net': 100,
       '/var/run/netns/pbfixture-n1': 100,
       '/var/run/netns/pbfixture-p1': 201,
-      '/var/run/netns/pbfixture-p2': 202,
+      ...(inodes['/var/run/netns/pbfixture-p2'] === null ? {} : { '/var/run/netns/pbfixture-p2': 202 }),
       '/var/run/netns/pbother-p9': 999,
       '/proc/1/ns/net': 1,
       '/proc/555/ns/net': 201,
       '/proc/777/ns/net': 999,
+      ...(Object.fromEntries(Object.entries(inodes).filter(([, v]) => v !== null)) as Record<string, number>),
     },
     files: {
       '/proc/sys/net/ipv4/ip_forward': '1\n',
@@ -71,6 +73,7 @@ function world(overrides: Record<string, Answer> = {}) {
   });
   return { run, fs };
 }
+
 
 describe('collectSnapshot over recorded output', () => {
   it('includes exactly the namespaces our veths lead to, named, found and attributed to pods', async () => {
@@ -169,5 +172,40 @@ describe('collectSnapshot over recorded output', () => {
     expect(readSomething).toBe(false);
     expect(snapshot.namespaces).toEqual([]);
     expect(snapshot.errors.some((e) => e.collector === 'host' && /Operation not permitted/.test(e.message))).toBe(true);
+  });
+
+  it('enters a veth peer with no name through a process, matched by the veth pair', async () => {
+    const hostMain = testdata('bridge-node/host.main.json').replace('{"nsid":1,"name":"pbfixture-p2"}', '{"nsid":1}');
+    const { run, fs } = world(
+      {
+        'ip -j -force -b -': hostMain,
+        'nsenter --net=/proc/900/ns/net -- ip -j -force -b -': testdata('bridge-node/p2.main.json'),
+        'nsenter --net=/proc/900/ns/net -- ip -d -6 -j -force -b -': testdata('bridge-node/p2.detail.json'),
+        // Another unnamed namespace whose eth0 has the same ifindex but pairs with another host's veth.
+        'nsenter --net=/proc/901/ns/net -- ip -j -force -b -': testdata('bridge-node/p2.main.json'),
+        'nsenter --net=/proc/901/ns/net -- ip -d -6 -j -force -b -': testdata('bridge-node/p2.detail.json').replace('"link_index":4,', '"link_index":9,'),
+      },
+      { '/var/run/netns/pbfixture-p2': null, '/proc/900/ns/net': 202, '/proc/901/ns/net': 203 },
+    );
+    const { snapshot } = await collectSnapshot({ run, fs }, { nodeName: 'n1' });
+    expect(snapshot.errors).toEqual([]);
+    const p2 = snapshot.namespaces.find((n) => n.id === 'netns:202')!;
+    expect(p2.names).toEqual([]);
+    expect(p2.nsid).toBe(1);
+    expect(p2.foundBy).toEqual([
+      { method: 'veth-peer', detail: 'vethp2 link_netnsid 1, peer ifindex matched' },
+      { method: 'proc', detail: '/proc/900/ns/net' },
+    ]);
+    expect(snapshot.namespaces.map((n) => n.id)).toEqual(['netns:201', 'netns:202']);
+  });
+
+  it('says so when an unnamed peer matches no namespace it can enter', async () => {
+    const hostMain = testdata('bridge-node/host.main.json').replace('{"nsid":1,"name":"pbfixture-p2"}', '{"nsid":1}');
+    const { run, fs } = world({ 'ip -j -force -b -': hostMain }, { '/var/run/netns/pbfixture-p2': null });
+    const { snapshot } = await collectSnapshot({ run, fs }, { nodeName: 'n1' });
+    expect(snapshot.namespaces.map((n) => n.id)).toEqual(['netns:201']);
+    expect(snapshot.errors).toEqual([
+      { collector: 'discovery', message: 'vethp2 point at nsid 1, which no named namespace or process namespace matches; not read' },
+    ]);
   });
 });
