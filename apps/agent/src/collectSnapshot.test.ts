@@ -32,7 +32,7 @@ const CNI_RESULT = JSON.stringify({
 });
 const OTHER_RESULT = CNI_RESULT.replace('pbfixture-p1', 'pbother-p9').replace('web-1', 'db-9');
 
-function world(overrides: Record<string, Answer> = {}, inodes: Record<string, number | null> = {}) {
+function world(overrides: Record<string, Answer> = {}, inodes: Record<string, number | null> = {}, files: Record<string, string> = {}) {
   const run = fakeRun({
     'ip -j -force -b -': testdata('bridge-node/host.main.json'),
     'ip -d -6 -j -force -b -': testdata('bridge-node/host.detail.json'),
@@ -69,6 +69,7 @@ function world(overrides: Record<string, Answer> = {}, inodes: Record<string, nu
       '/etc/cni/net.d/10-flannel.conflist': '{"name":"cbr0","plugins":[{"type":"flannel"}]}',
       '/var/lib/cni/results/cbr0-abc123-eth0': CNI_RESULT,
       '/var/lib/cni/results/cbr0-zzz-eth0': OTHER_RESULT,
+      ...files,
     },
   });
   return { run, fs };
@@ -76,6 +77,26 @@ function world(overrides: Record<string, Answer> = {}, inodes: Record<string, nu
 
 
 describe('collectSnapshot over recorded output', () => {
+  it('never asks nf_tables when the kernel has not loaded it (asking would load the module)', async () => {
+    const { run, fs } = world({}, {}, { '/proc/modules': 'ip_tables 32768 0 - Live 0x0\nx_tables 53248 1 ip_tables, Live 0x0\n' });
+    const { snapshot } = await collectSnapshot({ run, fs }, { nodeName: 'n1' });
+    const asked = run.calls.map((c) => c.cmd);
+    expect(asked).not.toContain('nft');
+    expect(asked).not.toContain('iptables-nft-save');
+    expect(asked).not.toContain('ip6tables-nft-save');
+    expect(asked).toContain('iptables-legacy-save');
+    expect(snapshot.nft).toBeNull();
+    expect(snapshot.errors.filter((e) => e.collector === 'nft' || e.collector === 'iptables')).toEqual([]);
+  });
+
+  it('asks nf_tables once /proc/modules lists it', async () => {
+    const { run, fs } = world({}, {}, { '/proc/modules': 'nf_tables 307200 5 nft_compat, Live 0x0\n' });
+    const { snapshot } = await collectSnapshot({ run, fs }, { nodeName: 'n1' });
+    expect(run.calls.map((c) => c.cmd)).toContain('nft');
+    expect(snapshot.nft).not.toBeNull();
+    expect(snapshot.iptables.map((d) => d.backend)).toContain('nft');
+  });
+
   it('includes exactly the namespaces our veths lead to, named, found and attributed to pods', async () => {
     const { run, fs } = world();
     const { snapshot, readSomething } = await collectSnapshot({ run, fs }, { nodeName: 'n1' });

@@ -11,6 +11,7 @@ import { readCni, type PodRef } from './collectors/cni.js';
 import { countRules, readIptables } from './collectors/iptables.js';
 import { readIpsets, readIpvs } from './collectors/ipvs.js';
 import { readNetns, sysctlsFromNetconf, type NetnsRead, type NetnsTarget } from './collectors/netnsRead.js';
+import { defaultModulePaths, moduleState } from './collectors/kernelModules.js';
 import { readNft, readNftTables } from './collectors/nft.js';
 import { readHostSysctls } from './collectors/sysctl.js';
 import { childrenOf, indexCandidates, isHub, nsidName, pairsWith, peerLinksByNsid, type Candidate } from './discovery.js';
@@ -92,8 +93,10 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
   };
   const limit = limiter(opts.concurrency ?? Math.max(4, os.availableParallelism() * 4));
 
-  // Host-wide collectors start at once; the namespace discovery runs beside them.
-  const iptablesP = timed('iptables', () => readIptables(run, dumpTimeoutMs), (r) => r.errors.length > 0);
+  // Host-wide collectors start at once; the namespace discovery runs beside them. Nothing asks nf_tables unless
+  // the kernel has it already (asking would load the module).
+  const nfTables = (await moduleState(fs, 'nf_tables', os.release(), { ...defaultModulePaths, proc: paths.proc })).present;
+  const iptablesP = timed('iptables', () => readIptables(run, dumpTimeoutMs, { nfTables }), (r) => r.errors.length > 0);
   const bridgeP = timed('bridge', () => readBridge(run, timeoutMs), (r) => r.errors.length > 0);
   const ipvsP = timed('ipvs', () => readIpvs(run, fs, paths.proc, dumpTimeoutMs), (r) => r.errors.length > 0);
   const ipsetP = timed('ipset', () => readIpsets(run, fs, '/sys/module', dumpTimeoutMs), (r) => r.errors.length > 0);
@@ -103,6 +106,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
   // known native tables. When iptables-nft-save is slow, the ruleset is large: list the tables meanwhile.
   let tablesEarly: ReturnType<typeof readNftTables> | undefined;
   const speculate = setTimeout(() => {
+    if (!nfTables) return;
     tablesEarly = readNftTables(run, opts.nftExtraTables, dumpTimeoutMs);
     tablesEarly.catch(() => undefined);
   }, 250);
@@ -110,6 +114,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
     clearTimeout(speculate);
     const nftStart = performance.now();
     const compatRules = ipt.dumps.filter((d) => d.backend === 'nft').reduce((n, d) => n + countRules(d.save), 0);
+    if (!nfTables) return { ruleset: null, errors: [], mode: 'none' as const };
     const r = await readNft(
       run,
       { compatRules, fullListingLimit: opts.nftFullListingLimit ?? 20_000, extraTables: opts.nftExtraTables, timeoutMs: dumpTimeoutMs },

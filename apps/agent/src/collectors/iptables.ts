@@ -55,11 +55,16 @@ export function backendInUse(dumps: { backend: Backend; family: Family; save: st
   return null;
 }
 
-export async function readIptables(run: Run, timeoutMs?: number): Promise<IptablesRead> {
+/**
+ * `nfTables: false` (the nf_tables module is not loaded) leaves the iptables-nft tools out: asking them would load
+ * the module, and without it they hold no rules.
+ */
+export async function readIptables(run: Run, timeoutMs?: number, opts: { nfTables?: boolean } = {}): Promise<IptablesRead> {
   const errors: string[] = [];
   const missing: Family[] = [];
+  const tools = opts.nfTables === false ? TOOLS.filter((t) => t.backend !== 'nft') : TOOLS;
   const results = await Promise.all(
-    TOOLS.map(async (t) => {
+    tools.map(async (t) => {
       try {
         const { stdout } = await run(t.cmd, ['-c'], { timeoutMs });
         return { ...t, save: stdout };
@@ -78,6 +83,8 @@ export async function readIptables(run: Run, timeoutMs?: number): Promise<Iptabl
     if (!missing.includes(family)) continue;
     const cmd = family === 'ipv4' ? 'iptables-save' : 'ip6tables-save';
     try {
+      // The plain tool may be the nft backend; `--version` says so without asking the kernel.
+      if (opts.nfTables === false && (await run(cmd, ['--version'], { timeoutMs })).stdout.includes('nf_tables')) continue;
       const { stdout } = await run(cmd, ['-c'], { timeoutMs });
       const backend = backendFromHeader(stdout);
       if (hasTables(stdout)) {
