@@ -115,12 +115,16 @@ export async function buildFixture(): Promise<Fixture> {
     await ip('n1', 'rule', 'add', 'from', '10.244.1.0/24', 'lookup', '100', 'pref', '100');
     await ip('n1', 'route', 'add', 'default', 'via', '192.0.2.12', 'dev', 'eth0', 'table', '100');
     // The unnamed namespace: wait until unshare has exec'd sleep inside its new namespace.
+    // Until then its pid is still in this (the root) namespace, and the commands below would act on root's eth0:
+    // never go on without proof that it has left.
     const self = (await sh('readlink', ['/proc/self/ns/net'])).trim();
-    for (let i = 0; i < 50; i += 1) {
+    let inOwnNamespace = false;
+    for (let i = 0; i < 100 && !inOwnNamespace; i += 1) {
       const theirs = await sh('readlink', [`/proc/${unnamed.pid}/ns/net`]).catch(() => self);
-      if (theirs.trim() !== self && (await sh('cat', [`/proc/${unnamed.pid}/comm`])).trim() === 'sleep') break;
-      await new Promise((r) => setTimeout(r, 50));
+      inOwnNamespace = theirs.trim() !== self && (await sh('cat', [`/proc/${unnamed.pid}/comm`]).catch(() => '')).trim() === 'sleep';
+      if (!inOwnNamespace) await new Promise((r) => setTimeout(r, 50));
     }
+    if (!inOwnNamespace) throw new Error(`unshare --net (pid ${unnamed.pid}) did not enter a namespace of its own within 5 s`);
     await ip('n1', 'link', 'add', 'veth-u1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(unnamed.pid));
     await ip('n1', 'link', 'set', 'veth-u1', 'master', 'cni0', 'up');
     await sh('nsenter', [`--net=/proc/${unnamed.pid}/ns/net`, 'ip', 'addr', 'add', '10.244.1.9/24', 'dev', 'eth0']);
