@@ -77,9 +77,12 @@ export async function loadBundle(dir: string): Promise<{ bundle: Bundle; problem
   const snapshots: NodeSnapshot[] = [];
   const nodesDir = path.join(abs, 'nodes');
   const files = (await readdir(nodesDir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
+  // Files are read side by side; each keeps its own problems so the report lists them in file order.
+  const nodeProblems: Problem[][] = files.map(() => []);
   await Promise.all(
-    files.map(async (f) => {
+    files.map(async (f, i) => {
       const rel = `nodes/${f}`;
+      const problems = nodeProblems[i]!;
       const json = await readJson(path.join(nodesDir, f), rel, problems);
       if (json === undefined) return;
       const parsed = NodeSnapshot.safeParse(json);
@@ -95,13 +98,17 @@ export async function loadBundle(dir: string): Promise<{ bundle: Bundle; problem
       snapshots.push(parsed.data);
     }),
   );
+  problems.push(...nodeProblems.flat());
   snapshots.sort((a, b) => a.nodeName.localeCompare(b.nodeName));
 
   const blobs = new Map<string, string>();
   const wanted = new Map(snapshots.flatMap((s) => blobRefs(s).map((r) => [r.sha256, { ref: r, node: s.nodeName }] as const)));
+  const refs = [...wanted.values()].sort((a, b) => a.ref.sha256.localeCompare(b.ref.sha256));
+  const blobProblems: Problem[][] = refs.map(() => []);
   await Promise.all(
-    [...wanted.values()].map(async ({ ref, node }) => {
+    refs.map(async ({ ref, node }, i) => {
       const rel = `blobs/${ref.sha256}`;
+      const problems = blobProblems[i]!;
       const text = await readFile(path.join(abs, 'blobs', ref.sha256), 'utf8').catch(() => undefined);
       if (text === undefined) {
         problems.push({ file: rel, path: '$', message: `missing (referenced by nodes/${node}.json)` });
@@ -112,6 +119,7 @@ export async function loadBundle(dir: string): Promise<{ bundle: Bundle; problem
       }
     }),
   );
+  problems.push(...blobProblems.flat());
 
   return { bundle: { dir: abs, meta, cluster: cluster ?? emptyCluster(), snapshots, blobs }, problems };
 }
