@@ -105,6 +105,32 @@ function nftActions(t: Trace): string {
     .join('\n');
 }
 
+/**
+ * Waits until no counter on any node has moved for `quietMs` (at most `maxMs`). A new lab's kernels still talk
+ * for a moment after bring-up: each cni0 bridge joins the all-snoopers group 224.0.0.106 and sends its IGMPv3
+ * reports at random within about two seconds, through OUTPUT and POSTROUTING, and those would land in the first
+ * flow's window. Returns how long it waited.
+ */
+async function waitForQuiet(lab: Lab, quietMs = 2000, maxMs = 15_000): Promise<number> {
+  const t0 = performance.now();
+  const total = async () => {
+    let sum = 0;
+    for (const n of lab.plan.nodes) for (const c of await lab.counters(n.name)) sum += c.packets;
+    return sum;
+  };
+  let last = await total();
+  let stillSince = performance.now();
+  while (performance.now() - t0 < maxMs) {
+    await new Promise((res) => setTimeout(res, 250));
+    const now = await total();
+    if (now !== last) {
+      last = now;
+      stillSince = performance.now();
+    } else if (performance.now() - stillSince >= quietMs) break;
+  }
+  return performance.now() - t0;
+}
+
 async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
@@ -139,6 +165,8 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
     // SYN-ACK for a minute, and those packets would hit rules in later windows. One connection per delivered
     // flow, alone, every node's counters read before and after (after a pause for the connection's last packets).
     const missing = new Map<Flow, string[]>();
+    const waited = await waitForQuiet(lab);
+    log(`counters still after ${waited.toFixed(0)} ms`);
     for (const f of flows) {
       const t = traces.get(f)!;
       if (t.verdict !== 'delivered') continue;
