@@ -10,7 +10,10 @@ const cases: [string, RegExp][] = [
   ['/trace?from=pod/shop&to=svc/shop/web:80&proto=tcp', /from: invalid endpoint "pod\/shop": expected pod\/NAMESPACE\/NAME/],
   ['/trace?from=pod/shop/client-0&to=10.0.0.1:99999&proto=tcp', /port 99999 is outside 1-65535/],
   ['/trace?from=pod/shop/client-0&to=svc/shop/web:80&proto=sctp', /proto: "sctp" is not tcp, udp or icmp/],
-  ['/trace?from=pod/shop/ghost&to=svc/shop/web:80&proto=tcp', /ghost/],
+  ['/trace?from=pod/shop/ghost&to=svc/shop/web:80&proto=tcp', /source: unknown pod shop\/ghost \(not in cluster\.json\)/],
+  // Half a link (only one end) fills the form, but what is malformed in it is still named.
+  ['/trace?from=pod/shop', /from: invalid endpoint "pod\/shop": expected pod\/NAMESPACE\/NAME/],
+  ['/trace?port=abc', /port: "abc" is not a port number \(1-65535\)/],
   ['/no/such/view', /No such page/],
 ];
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { Trace } from '@patchbay/schema';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,8 +28,11 @@ export async function graphReady(page: Page, testId: string): Promise<number> {
   return Number(await graph.getAttribute('data-elements'));
 }
 
+/** A screenshot in e2e/artifacts, attached to the test's report entry too. */
 export async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+  const file = path.join(artifacts, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  await test.info().attach(name, { path: file, contentType: 'image/png' });
 }
 
 /** Ids of the graph's elements that carry a class (cytoscape exposes its instance for tests and the bench). */

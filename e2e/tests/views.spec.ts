@@ -54,6 +54,11 @@ test('pod page', async ({ page }) => {
   await expect(page.getByTestId('pod-facts')).toContainText('n1');
   await expect(page.getByRole('table', { name: 'Devices in the pod' })).toContainText('eth0');
   await shot(page, 'pod-client-0');
+  // Its trace link opens the form with the pod as the source, and nothing is called wrong yet.
+  await page.getByRole('link', { name: 'Trace from this pod' }).click();
+  await expect(page.getByTestId('trace-from')).toHaveValue('pod/shop/client-0');
+  await expect(page.getByTestId('trace-to')).toHaveValue('');
+  await expect(page.getByTestId('error')).toHaveCount(0);
   expect(errors).toEqual([]);
 });
 

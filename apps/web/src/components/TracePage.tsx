@@ -22,12 +22,15 @@ export function TracePage() {
   const initial: Partial<TraceQuery> = parsed.ok ? (parsed.query ?? {}) : parsed.partial;
   const urlFrom = params.get('from') ?? '';
   const urlTo = params.get('to') ?? '';
+  // A link with only one end (a pod page's "trace from here") fills the form; anything malformed is still named.
+  const complete = params.get('from') !== null && params.get('to') !== null;
+  const errors = parsed.ok ? [] : parsed.errors.filter((e) => complete || !/^(from|to): missing/.test(e));
   return (
     <>
       <h1>Trace a flow</h1>
       <TraceForm key={params.toString()} initial={{ ...initial, from: initial.from || urlFrom, to: initial.to || urlTo }} />
-      {!parsed.ok && params.get('from') !== null && params.get('to') !== null ? (
-        <ErrorMessage title="This trace link is not valid" messages={parsed.errors} />
+      {errors.length > 0 ? (
+        <ErrorMessage title="This trace link is not valid" messages={errors} />
       ) : parsed.ok && parsed.query ? (
         <TraceResult query={parsed.query} />
       ) : (
