@@ -3,7 +3,7 @@
 // no lab namespace leaked. Runs every step even after a failure, then prints one closing line
 // "N passed, N failed" and exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,9 +55,12 @@ function playwrightCounts(file) {
 const npx = 'npx';
 const built = run('build', npx, ['turbo', 'run', 'build', '--output-logs=errors-only']);
 run('typecheck', npx, ['turbo', 'run', 'typecheck', '--output-logs=errors-only']);
+run('typecheck (tests/, outside any workspace)', npx, ['tsc', '-p', 'tests/tsconfig.json']);
 run('lint', npx, ['eslint', '--max-warnings', '0', '.']);
 
 const vitestJson = path.join(out, 'vitest.json');
+// A report left by an earlier run must never be counted for this one.
+rmSync(vitestJson, { force: true });
 run('vitest (unit + lab)', npx, ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`], vitestCounts(vitestJson));
 
 if (existsSync(path.join(root, 'e2e', 'playwright.config.ts'))) {
@@ -66,19 +69,21 @@ if (existsSync(path.join(root, 'e2e', 'playwright.config.ts'))) {
     failures.push('e2e (not run: the build failed)');
   } else {
     const pwJson = path.join(out, 'playwright.json');
+    rmSync(pwJson, { force: true });
     env.PLAYWRIGHT_JSON_OUTPUT_NAME = pwJson;
     run('e2e (Playwright, Debian chromium)', npx, ['playwright', 'test', '-c', 'e2e/playwright.config.ts', '--reporter=list,json'], playwrightCounts(pwJson));
   }
 }
 
-// Labs must leave nothing behind (DESIGN.md "Labs").
+// Labs must leave nothing behind (DESIGN.md "Labs"). No answer is no proof: a failed listing fails the check.
 const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
 const leaked = (ns.stdout ?? '').split('\n').map((l) => l.split(' ')[0]).filter((n) => n && n.startsWith('pb'));
-console.log(`\n=== lab leak check: ${leaked.length === 0 ? 'no namespace left behind' : `LEAKED ${leaked.join(' ')}`}`);
-if (leaked.length === 0) passed += 1;
+const leakProblem = ns.status !== 0 ? `cannot list namespaces: ${ns.error?.message ?? (ns.stderr.trim() || `exit ${ns.status}`)}` : leaked.length ? `LEAKED ${leaked.join(' ')}` : null;
+console.log(`\n=== lab leak check: ${leakProblem ?? 'no namespace left behind'}`);
+if (leakProblem === null) passed += 1;
 else {
   failed += 1;
-  failures.push(`lab leak check (${leaked.join(' ')})`);
+  failures.push(`lab leak check (${leakProblem})`);
 }
 
 if (failures.length) console.log(`\nFailed: ${failures.join('; ')}`);
