@@ -7,10 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadBundle } from '@patchbay/bundle';
-import { loadScenario, startLab, type Lab, type ProbeResult, type RuleCounters } from '@patchbay/lab';
+import { FAULTS, loadScenario, startLab, type Lab, type ProbeResult, type RuleCounters } from '@patchbay/lab';
 import { resolveBundle, type ClusterModel } from '@patchbay/resolve';
 import type { Trace } from '@patchbay/schema';
 import { traceFlow } from '@patchbay/trace';
+import { describe, expect, it } from 'vitest';
 
 export interface Flow {
   name: string;
@@ -252,4 +253,22 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
     rmSync(dir, { recursive: true, force: true });
     await lab.teardown();
   }
+}
+
+/**
+ * One test per fault that applies to the scenario's CNI (the lab's own table decides, as for the lab suites), and
+ * one without faults: every flow of the matrix must agree with the real probes.
+ */
+export function groundTruthSuite(scenarioName: string): void {
+  const { cni } = loadScenario(scenarioName);
+  const faultSets: string[][] = [[], ...Object.values(FAULTS).filter((f) => f.cni.includes(cni)).map((f) => [f.name])];
+  const log = (line: string) => console.log(line);
+  describe(`ground truth: ${scenarioName}`, () => {
+    for (const faults of faultSets) {
+      it(`agrees with real probes${faults.length ? ` (${faults.join(', ')})` : ''}`, async () => {
+        const r = await groundTruth(scenarioName, faults, log);
+        expect(r.agree, `agreement ${r.agree}/${r.total}`).toBe(r.total);
+      }, 600_000);
+    }
+  });
 }
