@@ -3,7 +3,7 @@ import path from 'node:path';
 import { assertLabCapable, loadScenario, startLab, type Lab } from '@patchbay/lab';
 import type { NodeSnapshot } from '@patchbay/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentBin, agentSnapshot, inode } from './fixture.js';
+import { agentBin, agentSnapshot, inode, sh } from './fixture.js';
 
 // The agent in every lab scenario: three nodes share this kernel; each node's snapshot must hold exactly its own
 // pods, wired as the lab built them (expectations come from the lab's plan, not from the snapshot).
@@ -82,6 +82,31 @@ describe.each(SCENARIOS)('agent in lab scenario %s', (name) => {
         }
         for (const r of remotes) expect(s.host.routes.inet).toContainEqual(expect.objectContaining({ dst: r.podCIDR, gateway: r.internalIP, protocol: 'bird' }));
       }
+    }
+  });
+
+  it('routes of every table, policy rules and neighbours are exactly what the kernel lists, in every namespace', async () => {
+    const ipJson = async (netns: string, ...args: string[]) => JSON.parse((await sh('ip', ['-n', netns, '-j', ...args])) || '[]') as unknown[];
+    // The agent reads IPv6 rules in its detailed batch (`ip -d -6`), so they are compared with the same flags. Neighbour
+    // states age (REACHABLE -> STALE) between two reads; the entries themselves must be the same.
+    const neighKey = (n: unknown) => {
+      const { dst, dev, lladdr } = n as { dst: string; dev: string; lladdr?: string };
+      return `${dst} ${dev} ${lladdr ?? '-'}`;
+    };
+    for (const node of lab.plan.nodes) {
+      const s = snaps.get(node.name)!;
+      const spaces = [{ netns: node.netns, state: s.host }, ...podsOf(node.name).map((p) => ({ netns: p.netns, state: s.namespaces.find((n) => n.names.includes(p.netns))! }))];
+      for (const { netns, state } of spaces) {
+        expect(state.routes.inet, `${netns} routes`).toEqual(await ipJson(netns, '-4', 'route', 'show', 'table', 'all'));
+        expect(state.routes.inet6, `${netns} inet6 routes`).toEqual(await ipJson(netns, '-6', 'route', 'show', 'table', 'all'));
+        expect(state.rules.inet, `${netns} rules`).toEqual(await ipJson(netns, '-4', 'rule'));
+        expect(state.rules.inet6, `${netns} inet6 rules`).toEqual(await ipJson(netns, '-d', '-6', 'rule'));
+        expect(state.neigh.map(neighKey).sort(), `${netns} neighbours`).toEqual((await ipJson(netns, 'neigh')).map(neighKey).sort());
+      }
+      // Not vacuous: every node has main and local routes, the default rules, and (in IPv6) link-local routes.
+      expect(s.host.routes.inet.length, node.name).toBeGreaterThan(3);
+      expect(s.host.rules.inet.map((r) => r.table)).toEqual(['local', 'main', 'default']);
+      expect(s.host.routes.inet6.length, node.name).toBeGreaterThan(0);
     }
   });
 
