@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Trace } from '@patchbay/schema';
+import { Trace, type NodeSnapshotInput } from '@patchbay/schema';
 import { traceFlow, TraceInputError } from './index.js';
 import { twoNodeShop } from '../test/kit.js';
 
@@ -138,5 +138,52 @@ describe('traceFlow: wiring variants and faults', () => {
       expect(() => Trace.parse(t)).not.toThrow();
     }
     expect(traceFlow(model, { from: 'pod/shop/web-1', to: '8.8.8.8:53', proto: 'udp' }).verdict).toBe('left-cluster');
+  });
+});
+
+describe('traceFlow: kube-proxy in IPVS mode', () => {
+  // This machine's kernel has no ip_vs, so no lab can run IPVS: the state below is what kube-proxy's IPVS mode
+  // leaves (VIPs on the kube-ipvs0 dummy, so they are local; virtual servers in ipvsadm -Ln --exact).
+  const IPVSADM = [
+    'IP Virtual Server version 1.2.1 (size=4096)',
+    'Prot LocalAddress:Port Scheduler Flags',
+    '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+    'TCP  10.96.0.10:80 rr',
+    '  -> 10.244.1.3:8080              Masq    1      0          0',
+    '  -> 10.244.2.2:8080              Masq    3      0          0',
+    'TCP  10.96.0.30:80 rr',
+    '',
+  ].join('\n');
+  const ipvsNode = (_: string, s: NodeSnapshotInput) => {
+    s.ipvs = IPVSADM;
+    s.host.links = [...(s.host.links as unknown[]), { ifindex: 50, ifname: 'kube-ipvs0', flags: ['BROADCAST', 'NOARP'], mtu: 1500, operstate: 'DOWN', link_type: 'ether', linkinfo: { info_kind: 'dummy' } }] as never;
+    s.host.addrs = [...s.host.addrs, ...['10.96.0.10', '10.96.0.30'].map((ip) => ({ ifindex: 50, ifname: 'kube-ipvs0', addr_info: [{ family: 'inet', local: ip, prefixlen: 32, scope: 'global', label: 'kube-ipvs0' }] }))];
+    s.host.routes.inet = [...s.host.routes.inet, ...['10.96.0.10', '10.96.0.30'].map((ip) => ({ type: 'local', dst: ip, dev: 'kube-ipvs0', table: 'local', protocol: 'kernel', scope: 'host', prefsrc: ip, flags: [] }))];
+  };
+  const { model } = twoNodeShop({ kubeProxy: false, tweak: ipvsNode });
+
+  it('is detected from kube-ipvs0 and the virtual servers', () => {
+    expect([...model.nodes.values()].map((n) => n.kubeProxy.mode)).toEqual(['ipvs', 'ipvs']);
+  });
+
+  it('a virtual server forks into its real servers, weighted as the scheduler weights them', () => {
+    const t = traceFlow(model, { from: 'pod/shop/client-0', to: 'svc/shop/web:80', proto: 'tcp' });
+    expect(t.verdict, JSON.stringify(t.paths.map((p) => [p.verdict, (p as never as { reason: string }).reason]))).toBe('delivered');
+    const byPod = Object.fromEntries(t.paths.map((p) => [p.endpoint?.pod, p.weight]));
+    expect(byPod).toEqual({ 'shop/web-0': 0.25, 'shop/web-1': 0.75 });
+    for (const p of t.paths) {
+      const ipvs = p.hops.find((h) => h.stage === 'ipvs' || h.action.includes('Masq'))!;
+      expect(ipvs.evidence).toContain('TCP  10.96.0.10:80 rr');
+      expect(ipvs.evidence).toContain(`-> ${p.endpoint!.ip}:8080`);
+      expect(p.hops.at(-1)!.packet.dst).toBe(p.endpoint!.ip);
+      expect(p.reply?.verdict).toBe('delivered');
+    }
+  });
+
+  it('a virtual server without real servers drops new connections', () => {
+    const t = traceFlow(model, { from: 'pod/shop/client-0', to: 'svc/shop/checkout:80', proto: 'tcp' });
+    expect(t.verdict).toBe('dropped');
+    expect((t.paths[0] as { reason?: string }).reason).toContain('IPVS virtual server 10.96.0.30:80 has no real servers');
+    expect(t.paths[0]!.hops.at(-1)!.evidence).toContain('TCP  10.96.0.30:80 rr');
   });
 });
