@@ -32,7 +32,7 @@ const CNI_RESULT = JSON.stringify({
 });
 const OTHER_RESULT = CNI_RESULT.replace('pbfixture-p1', 'pbother-p9').replace('web-1', 'db-9');
 
-function world(overrides: Record<string, Answer> = {}, inodes: Record<string, number | null> = {}, files: Record<string, string> = {}) {
+function world(overrides: Record<string, Answer> = {}, inodes: Record<string, number | null> = {}, files: Record<string, string> = {}, netnsDir = '/var/run/netns') {
   const run = fakeRun({
     'ip -j -force -b -': testdata('bridge-node/host.main.json'),
     'ip -d -6 -j -force -b -': testdata('bridge-node/host.detail.json'),
@@ -48,9 +48,10 @@ function world(overrides: Record<string, Answer> = {}, inodes: Record<string, nu
     'nft -j list ruleset': NFT,
     ...overrides,
   });
+  const moved = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/^\/var\/run\/netns\//, `${netnsDir}/`), v]));
   const fs = fakeFs({
     // null removes a path
-    inodes: {
+    inodes: moved({
       '/proc/self/ns/net': 100,
       '/var/run/netns/pbfixture-n1': 100,
       '/var/run/netns/pbfixture-p1': 201,
@@ -60,7 +61,7 @@ function world(overrides: Record<string, Answer> = {}, inodes: Record<string, nu
       '/proc/555/ns/net': 201,
       '/proc/777/ns/net': 999,
       ...(Object.fromEntries(Object.entries(inodes).filter(([, v]) => v !== null)) as Record<string, number>),
-    },
+    }),
     files: {
       '/proc/sys/net/ipv4/ip_forward': '1\n',
       '/proc/sys/net/ipv4/conf/all/rp_filter': '2\n',
@@ -87,6 +88,24 @@ describe('collectSnapshot over recorded output', () => {
     expect(asked).toContain('iptables-legacy-save');
     expect(snapshot.nft).toBeNull();
     expect(snapshot.errors.filter((e) => e.collector === 'nft' || e.collector === 'iptables')).toEqual([]);
+  });
+
+  it('enters namespaces named in another --netns-dir by path (ip -n looks only in /var/run/netns)', async () => {
+    const dir = '/host/run/netns';
+    const byPath = (ns: string, args: string[]) => [`nsenter --net=${dir}/${ns} -- ip ${args.join(' ')}`, testdata(`bridge-node/${ns.slice('pbfixture-'.length)}.${args[0] === '-d' ? 'detail' : 'main'}.json`)] as const;
+    const { run, fs } = world(
+      Object.fromEntries([byPath('pbfixture-p1', ['-j', '-force', '-b', '-']), byPath('pbfixture-p1', ['-d', '-6', '-j', '-force', '-b', '-']), byPath('pbfixture-p2', ['-j', '-force', '-b', '-']), byPath('pbfixture-p2', ['-d', '-6', '-j', '-force', '-b', '-'])]),
+      {},
+      {},
+      dir,
+    );
+    const { snapshot } = await collectSnapshot({ run, fs, paths: { netnsDir: dir } }, { nodeName: 'n1' });
+    expect(snapshot.namespaces.map((n) => [n.id, n.names])).toEqual([
+      ['netns:201', ['pbfixture-p1']],
+      ['netns:202', ['pbfixture-p2']],
+    ]);
+    expect(run.calls.some((c) => c.cmd === 'ip' && c.args[0] === '-n')).toBe(false);
+    expect(snapshot.namespaces[0]!.foundBy.find((f) => f.method === 'netns-name')?.detail).toBe(`${dir}/pbfixture-p1`);
   });
 
   it('asks nf_tables once /proc/modules lists it', async () => {

@@ -52,9 +52,12 @@ interface Member {
   foundBy: FoundBy[];
 }
 
-function targetFor(c: Candidate, proc: string): NetnsTarget | null {
-  if (c.names[0]) return { kind: 'name', name: c.names[0] };
-  if (c.pids[0] !== undefined) return { kind: 'path', path: `${proc}/${c.pids[0]}/ns/net` };
+// `ip -n NAME` looks only in iproute2's own directory; a namespace named in another --netns-dir is entered by path.
+const IPROUTE_NETNS_DIRS = new Set(['/var/run/netns', '/run/netns']);
+
+function targetFor(c: Candidate, paths: Paths): NetnsTarget | null {
+  if (c.names[0]) return IPROUTE_NETNS_DIRS.has(paths.netnsDir.replace(/\/+$/, '')) ? { kind: 'name', name: c.names[0] } : { kind: 'path', path: `${paths.netnsDir}/${c.names[0]}` };
+  if (c.pids[0] !== undefined) return { kind: 'path', path: `${paths.proc}/${c.pids[0]}/ns/net` };
   return null;
 }
 
@@ -138,7 +141,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
     const members = new Map<number, Member>();
     const reads = new Map<number, NetnsRead>();
     const readCandidate = (c: Candidate) => {
-      const target = targetFor(c, paths.proc);
+      const target = targetFor(c, paths);
       return target ? limit(() => readNetns(run, target, { timeoutMs })) : Promise.resolve(null);
     };
     // 1. Our links' peer namespaces, by nsid; named ones are resolved by `ip netns list-id`.
@@ -155,7 +158,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
         inode: c.inode,
         nsid,
         names: c.names,
-        target: targetFor(c, paths.proc)!,
+        target: targetFor(c, paths)!,
         foundBy: [
           { method: 'veth-peer', detail: `${linkNames(links)} link_netnsid ${nsid}` },
           ...nameFoundBy(c, paths.netnsDir),
@@ -175,7 +178,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
             inode: c.inode,
             nsid,
             names: [],
-            target: targetFor(c, paths.proc)!,
+            target: targetFor(c, paths)!,
             foundBy: [{ method: 'veth-peer', detail: `${linkNames(links)} link_netnsid ${nsid}, peer ifindex matched` }, ...procFoundBy(c, paths.proc)],
           });
           reads.set(c.inode, spareReads[spare.indexOf(c)]!);
@@ -192,7 +195,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
       others.map(async (e) => {
         const c = index.byName.get(e.name!)!;
         if (members.has(c.inode)) return;
-        const target = targetFor(c, paths.proc);
+        const target = targetFor(c, paths);
         const r = target ? await limit(() => readNetns(run, target, { withNsids: true, timeoutMs })) : null;
         if (!r || r.unreadable) return;
         // Their nsid for their parent must be us: by name when we have one (a lab node), else trust the kernel's link.
@@ -206,7 +209,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
           inode: c.inode,
           nsid: e.nsid,
           names: c.names,
-          target: targetFor(c, paths.proc)!,
+          target: targetFor(c, paths)!,
           foundBy: [
             { method: 'nsid', detail: `nsid ${e.nsid}: ${kids.map((k) => `${k.ifname} (${k.linkinfo?.info_kind}) on ifindex ${k.link_index}`).join(', ')}` },
             ...nameFoundBy(c, paths.netnsDir),
