@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Trace, type NodeSnapshotInput } from '@patchbay/schema';
 import { traceFlow, TraceInputError } from './index.js';
-import { twoNodeShop } from '../test/kit.js';
+import { kitCluster, twoNodeShop } from '../test/kit.js';
 
 const endpoints = (t: Trace) => t.paths.filter((p) => p.verdict === 'delivered').map((p) => p.endpoint?.pod).sort();
 
@@ -185,5 +185,56 @@ describe('traceFlow: kube-proxy in IPVS mode', () => {
     expect(t.verdict).toBe('dropped');
     expect((t.paths[0] as { reason?: string }).reason).toContain('IPVS virtual server 10.96.0.30:80 has no real servers');
     expect(t.paths[0]!.hops.at(-1)!.evidence).toContain('TCP  10.96.0.30:80 rr');
+  });
+});
+
+describe('traceFlow: a return path through a third node (conntrack there sees only the reply)', () => {
+  // n2 routes n1's pods via n3, which forwards them on and, like flannel's FLANNEL-POSTRTG, masquerades pod
+  // traffic that is neither from nor to its own pods.
+  const nodes = [
+    { name: 'n1', ip: '192.0.2.11', podCIDR: '10.244.1.0/24' },
+    { name: 'n2', ip: '192.0.2.12', podCIDR: '10.244.2.0/24' },
+    { name: 'n3', ip: '192.0.2.13', podCIDR: '10.244.3.0/24' },
+  ];
+  const pods = [
+    { namespace: 'shop', name: 'client-0', node: 'n1', ip: '10.244.1.2', ports: [{ containerPort: 80 }] },
+    { namespace: 'shop', name: 'dns-0', node: 'n2', ip: '10.244.2.4', labels: { app: 'dns' }, ports: [{ containerPort: 53, protocol: 'UDP' as const }, { containerPort: 5353 }] },
+  ];
+  const cluster = (masquerade: boolean) =>
+    kitCluster(nodes, pods, [], {
+      mode: 'host-gw',
+      tweak: (node, s) => {
+        if (node === 'n2') s.host.routes.inet = s.host.routes.inet.map((r) => (r.dst === '10.244.1.0/24' ? { ...r, gateway: '192.0.2.13' } : r));
+        if (node === 'n3' && masquerade) {
+          const dump = s.iptables[0]!;
+          const nat = (dump.save as string).indexOf('COMMIT', (dump.save as string).indexOf('*nat'));
+          dump.save = `${(dump.save as string).slice(0, nat)}-A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.3.0/24 -j MASQUERADE --random-fully\n${(dump.save as string).slice(nat)}`;
+        }
+      },
+    }).model;
+
+  it('UDP: the reply is a new connection there and is masqueraded, so the client discards it', () => {
+    const t = traceFlow(cluster(true), { from: 'pod/shop/client-0', to: '10.244.2.4:53', proto: 'udp' });
+    expect(t.verdict).toBe('dropped');
+    const masq = t.paths[0]!.reply!.hops.find((h) => h.node === 'n3' && h.action.includes('MASQUERADE'));
+    expect(masq?.evidence).toBe('-A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.3.0/24 -j MASQUERADE --random-fully');
+    expect((t.paths[0]!.reply as { reason?: string }).reason).toMatch(/arrives from 192\.0\.2\.13:\d+, not 10\.244\.2\.4:53/);
+  });
+
+  it('UDP without that masquerade: the reply comes back', () => {
+    expect(traceFlow(cluster(false), { from: 'pod/shop/client-0', to: '10.244.2.4:53', proto: 'udp' }).verdict).toBe('delivered');
+  });
+
+  it('TCP: kube-proxy drops the SYN-ACK there as INVALID (no SYN seen)', () => {
+    const t = traceFlow(cluster(false), { from: 'pod/shop/client-0', to: '10.244.2.4:5353', proto: 'tcp' });
+    expect(t.verdict).toBe('dropped');
+    const drop = t.paths[0]!.reply!.hops.at(-1)!;
+    expect([drop.node, drop.evidence]).toEqual(['n3', expect.stringMatching(/-A KUBE-FORWARD -m conntrack --ctstate INVALID .*-j DROP/)]);
+  });
+
+  it('ICMP: an echo reply without its request is INVALID there too', () => {
+    const t = traceFlow(cluster(false), { from: 'pod/shop/client-0', to: '10.244.2.4', proto: 'icmp' });
+    expect(t.verdict).toBe('dropped');
+    expect(t.paths[0]!.reply!.hops.at(-1)!.node).toBe('n3');
   });
 });

@@ -140,7 +140,9 @@ export class Walker {
       const unDnatted = p.src === o.dst && p.sport === o.dport && p.dst === o.src && p.dport === o.sport;
       if (raw || unSnatted || unDnatted) return { state: 'ESTABLISHED', entry: e };
     }
-    return { state: p.proto === 'tcp' ? 'INVALID' : 'NEW', entry: null };
+    // A reply this namespace never saw the request of: for TCP (a SYN-ACK without its SYN) and ICMP (an echo
+    // reply without its request) conntrack calls it INVALID; UDP has no such state, so it starts a connection.
+    return { state: p.proto === 'udp' ? 'NEW' : 'INVALID', entry: null };
   }
 
   /** The request enters a namespace: a new conntrack entry starts unless this tuple already has one there. */
@@ -220,7 +222,9 @@ export class Walker {
     const nf = netfilterFor(this.model, node);
     if (!nf) return { live: [{ st, ipvs: false }], ended: [] };
     const c = this.ctx(ns, st, hook, inDev, outDev, route, bridge);
-    const natAllowed = st.dir === 'ORIGINAL' && c.ct.state === 'NEW';
+    // NAT chains see the first packet of each connection this namespace's conntrack tracks. That is normally the
+    // request; a reply that passes a namespace the request did not (an asymmetric path) is new there as well.
+    const natAllowed = c.ct.state === 'NEW';
     const outcomes: HookOutcome[] = runHook(nf, c, st.pkt, natAllowed);
     const live: { st: FlowState; ipvs: boolean }[] = [];
     const ended: PathEnd[] = [];
