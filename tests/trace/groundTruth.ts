@@ -20,8 +20,9 @@ export interface Flow {
   from: string;
   to: string;
   ip: string;
-  port: number;
-  proto: 'tcp' | 'udp';
+  /** null for ICMP. */
+  port: number | null;
+  proto: 'tcp' | 'udp' | 'icmp';
 }
 
 export interface FlowResult {
@@ -50,16 +51,22 @@ function outcomeClass(o: ProbeResult['outcome']): Cls {
   return o === 'delivered' ? 'delivered' : o === 'refused' ? 'rejected' : 'not-delivered';
 }
 
-/** Every pod pair, every service port from every pod, every NodePort from every node. */
+/**
+ * Every pod pair (a port of each protocol the destination listens on, and ICMP echo), every service port from
+ * every pod, every NodePort from every node.
+ */
 export function flowMatrix(lab: Lab): Flow[] {
   const flows: Flow[] = [];
   const pods = lab.plan.pods.filter((p) => p.present);
   for (const a of pods) {
     for (const b of pods) {
       if (a === b) continue;
-      const port = b.pod.ports.find((p) => p.protocol === 'TCP') ?? b.pod.ports[0];
-      if (!port) continue;
-      flows.push({ name: `pod ${a.key} -> pod ${b.key}:${port.containerPort}/${port.protocol}`, fromNetns: a.netns, from: `pod/${a.key}`, to: `${b.ip}:${port.containerPort}`, ip: b.ip, port: port.containerPort, proto: port.protocol === 'UDP' ? 'udp' : 'tcp' });
+      for (const protocol of ['TCP', 'UDP'] as const) {
+        const port = b.pod.ports.find((p) => p.protocol === protocol);
+        if (!port) continue;
+        flows.push({ name: `pod ${a.key} -> pod ${b.key}:${port.containerPort}/${protocol}`, fromNetns: a.netns, from: `pod/${a.key}`, to: `${b.ip}:${port.containerPort}`, ip: b.ip, port: port.containerPort, proto: protocol === 'UDP' ? 'udp' : 'tcp' });
+      }
+      flows.push({ name: `pod ${a.key} -> pod ${b.key} icmp echo`, fromNetns: a.netns, from: `pod/${a.key}`, to: b.ip, ip: b.ip, port: null, proto: 'icmp' });
     }
   }
   for (const svc of lab.scenario.services) {
@@ -132,6 +139,17 @@ async function waitForQuiet(lab: Lab, quietMs = 2000, maxMs = 15_000): Promise<n
   return performance.now() - t0;
 }
 
+/**
+ * One real attempt of the flow, long enough for one TCP SYN retransmission (after 1 s): a first SYN that waits
+ * for ARP, or whose ICMP error the kernel rate-limits, must not turn "refused" or "delivered" into "timeout".
+ * An echo reply names no server: the pod it came from is the one addressed.
+ */
+async function probeFlow(lab: Lab, f: Flow): Promise<ProbeResult> {
+  const r = await lab.probe(f.fromNetns, { ip: f.ip, ...(f.port === null ? {} : { port: f.port }), proto: f.proto }, { timeoutMs: 2500 });
+  if (f.proto !== 'icmp' || r.outcome !== 'delivered') return r;
+  return { ...r, server: lab.plan.pods.find((p) => p.present && p.ip === f.ip)?.pod.name ?? null };
+}
+
 async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
@@ -172,7 +190,7 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
       const t = traces.get(f)!;
       if (t.verdict !== 'delivered') continue;
       const before = await allCounters(lab);
-      const r = await lab.probe(f.fromNetns, { ip: f.ip, port: f.port, proto: f.proto }, { timeoutMs: 1200 });
+      const r = await probeFlow(lab, f);
       await new Promise((res) => setTimeout(res, 100));
       const after = await allCounters(lab);
       if (r.outcome !== 'delivered') continue;
@@ -211,7 +229,7 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
       const outcomes: ProbeResult[] = [];
       const tries = multi ? 16 : 1;
       for (let i = 0; i < tries; i++) {
-        const r = await lab.probe(f.fromNetns, { ip: f.ip, port: f.port, proto: f.proto }, { timeoutMs: 1200 });
+        const r = await probeFlow(lab, f);
         outcomes.push(r);
         const seen = new Set(outcomes.filter((o) => o.outcome === 'delivered').map((o) => o.server ?? ''));
         if ((t as { affinity?: string }).affinity && i >= 3) break;

@@ -197,7 +197,7 @@ describe('traceFlow: a return path through a third node (conntrack there sees on
     { name: 'n3', ip: '192.0.2.13', podCIDR: '10.244.3.0/24' },
   ];
   const pods = [
-    { namespace: 'shop', name: 'client-0', node: 'n1', ip: '10.244.1.2', ports: [{ containerPort: 80 }] },
+    { namespace: 'shop', name: 'client-0', node: 'n1', ip: '10.244.1.2', ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP' as const }] },
     { namespace: 'shop', name: 'dns-0', node: 'n2', ip: '10.244.2.4', labels: { app: 'dns' }, ports: [{ containerPort: 53, protocol: 'UDP' as const }, { containerPort: 5353 }] },
   ];
   const cluster = (masquerade: boolean) =>
@@ -230,6 +230,19 @@ describe('traceFlow: a return path through a third node (conntrack there sees on
     expect(t.verdict).toBe('dropped');
     const drop = t.paths[0]!.reply!.hops.at(-1)!;
     expect([drop.node, drop.evidence]).toEqual(['n3', expect.stringMatching(/-A KUBE-FORWARD -m conntrack --ctstate INVALID .*-j DROP/)]);
+  });
+
+  it("TCP the other way: the SYN crosses n3 and the SYN-ACK does not, so n3 drops the client's ACK as INVALID", () => {
+    const t = traceFlow(cluster(false), { from: 'pod/shop/dns-0', to: '10.244.1.2:80', proto: 'tcp' });
+    expect(t.verdict).toBe('dropped');
+    const reply = t.paths[0]!.reply!;
+    expect(reply.verdict).toBe('dropped');
+    expect((reply as { reason?: string }).reason).toMatch(/saw the SYN but not the SYN-ACK/);
+    const ack = reply.hops.filter((h) => h.action.startsWith('handshake ACK') || h.evidence.includes('INVALID -j DROP'));
+    expect(ack.map((h) => h.node)).toEqual(['n3', 'n3']);
+    expect(ack.at(-1)!.evidence).toMatch(/-A KUBE-FORWARD -m conntrack --ctstate INVALID .*-j DROP/);
+    // UDP has no handshake: the same path works.
+    expect(traceFlow(cluster(false), { from: 'pod/shop/dns-0', to: '10.244.1.2:53', proto: 'udp' }).verdict).toBe('delivered');
   });
 
   it('ICMP: an echo reply without its request is INVALID there too', () => {

@@ -228,7 +228,16 @@ export function traceFlow(model: ClusterModel, query: TraceQueryInput): Trace {
           rreason = `the reply is addressed to ${p.dst}, not the client ${pkt.src}`;
         }
       }
-      reply = { verdict: rv, hops: r.state.hops, reason: rreason } as TracePath['reply'];
+      let rhops = r.state.hops;
+      if (rv === 'delivered' && proto === 'tcp') {
+        const ack = walker.handshakeAck(st.trail, new Set(r.state.trail.map((c) => c.nsId)));
+        if (ack) {
+          rv = ack.verdict;
+          rreason = ack.reason;
+          rhops = [...rhops, ...ack.hops];
+        }
+      }
+      reply = { verdict: rv, hops: rhops, reason: rreason } as TracePath['reply'];
       if (rv !== 'delivered') {
         verdict = rv;
         reason = `request delivered, but the reply fails: ${rreason}`;

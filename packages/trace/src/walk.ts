@@ -31,6 +31,19 @@ export interface FlowState {
   entry: Map<string, Tuple>;
   ttl: number;
   warnings: string[];
+  /** Every netfilter hook this packet went through, in order (host namespaces with captured rules only). */
+  trail: HookCall[];
+}
+
+/** One hook a packet went through: enough to run it again for a later packet of the same connection. */
+export interface HookCall {
+  nsId: string;
+  hook: Hook;
+  inDev: string | null;
+  outDev: string | null;
+  route: RouteEntry | null;
+  bridge: { physIn: string | null; physOut: string | null } | null;
+  pkt: NfPacket;
 }
 
 export interface PathEnd {
@@ -45,7 +58,7 @@ const tuple = (p: NfPacket): Tuple => ({ src: p.src, dst: p.dst, sport: p.sport,
 const fmt = (p: NfPacket) => (p.proto === 'icmp' ? `${p.src} -> ${p.dst}` : `${p.src}:${p.sport} -> ${p.dst}:${p.dport}`);
 
 function clone(st: FlowState): FlowState {
-  return { ...st, pkt: { ...st.pkt }, hops: [...st.hops], ct: new Map([...st.ct].map(([k, v]) => [k, [...v]])), entry: new Map(st.entry), warnings: [...st.warnings] };
+  return { ...st, pkt: { ...st.pkt }, hops: [...st.hops], ct: new Map([...st.ct].map(([k, v]) => [k, [...v]])), entry: new Map(st.entry), warnings: [...st.warnings], trail: [...st.trail] };
 }
 
 function sysctlNum(sysctls: Record<string, string>, key: string): number | null {
@@ -221,6 +234,7 @@ export class Walker {
     if (ns.kind !== 'host') return { live: [{ st, ipvs: false }], ended: [] };
     const nf = netfilterFor(this.model, node);
     if (!nf) return { live: [{ st, ipvs: false }], ended: [] };
+    st.trail.push({ nsId: ns.id, hook, inDev, outDev, route, bridge, pkt: { ...st.pkt } });
     const c = this.ctx(ns, st, hook, inDev, outDev, route, bridge);
     // NAT chains see the first packet of each connection this namespace's conntrack tracks. That is normally the
     // request; a reply that passes a namespace the request did not (an asymmetric path) is new there as well.
@@ -242,6 +256,36 @@ export class Walker {
       else ended.push({ state: s, verdict: 'unknown', reason: o.reason ?? 'netfilter state the tracer cannot evaluate', deliveredTo: null });
     }
     return { live, ended };
+  }
+
+  /**
+   * The TCP handshake's third packet (the client's ACK) takes the request's path. A namespace on that path that
+   * the SYN-ACK did not cross has seen only the SYN: its conntrack calls the ACK INVALID (and NAT does not
+   * touch it). Runs each such hook again for the ACK; returns where it is dropped, or null when it passes.
+   */
+  handshakeAck(request: HookCall[], replyNamespaces: Set<string>): { verdict: Verdict; reason: string; hops: Hop[] } | null {
+    for (const call of request) {
+      if (replyNamespaces.has(call.nsId)) continue;
+      const ns = this.model.namespaces.get(call.nsId);
+      const nf = ns ? netfilterFor(this.model, this.nodeOf(ns)) : null;
+      if (!ns || !nf) continue;
+      const st = newFlow(call.pkt, 'ORIGINAL');
+      const c = this.ctx(ns, st, call.hook, call.inDev, call.outDev, call.route, call.bridge);
+      c.ct = { ...c.ct, state: 'INVALID' };
+      for (const o of runHook(nf, c, call.pkt, false)) {
+        if (o.verdict === 'accept') continue;
+        const device = call.hook === 'prerouting' || call.hook === 'input' ? call.inDev : call.outDev;
+        const packet = { src: call.pkt.src, dst: call.pkt.dst, sport: call.pkt.sport, dport: call.pkt.dport };
+        const why = `${ns.label} on ${ns.node} saw the SYN but not the SYN-ACK, so its conntrack calls the client's ACK INVALID`;
+        const hops: Hop[] = [
+          { node: ns.node, netns: ns.label, device, stage: 'conntrack', action: 'handshake ACK (client -> server): INVALID here', packet, evidence: why },
+          ...o.steps.map((step) => ({ node: ns.node, netns: ns.label, device, stage: 'netfilter', action: `${step.where}: ${step.action}`, packet, evidence: step.evidence })),
+        ];
+        const verdict: Verdict = o.verdict === 'drop' ? 'dropped' : o.verdict === 'reject' ? 'rejected' : 'unknown';
+        return { verdict, reason: `the SYN-ACK comes back another way: ${why}, and ${o.reason ?? `${call.hook} does not accept it`}`, hops };
+      }
+    }
+    return null;
   }
 
   /** Reverse-path filter; returns null when the packet passes, else the reason it is dropped. */
@@ -648,7 +692,8 @@ export class Walker {
    * hops; returns the path's end when a hook does not accept it, else null.
    */
   private outerHooks(ns: NetnsModel, st: FlowState, outer: NfPacket, hooks: Hook[], inDev: string | null, outDev: string | null): PathEnd[] | null {
-    let o: FlowState = { ...st, pkt: outer, hops: [], ct: new Map(), entry: new Map(), dir: 'ORIGINAL' };
+    // The outer packet is its own connection: its hooks are not the inner flow's trail.
+    let o: FlowState = { ...st, pkt: outer, hops: [], ct: new Map(), entry: new Map(), dir: 'ORIGINAL', trail: [] };
     this.recordEntry(ns, o);
     for (const hook of hooks) {
       const h = this.hook(ns, o, hook, hook === 'prerouting' || hook === 'input' ? inDev : null, hook === 'output' || hook === 'postrouting' ? outDev : null, null);
@@ -676,7 +721,7 @@ export class Walker {
 }
 
 export function newFlow(pkt: NfPacket, dir: 'ORIGINAL' | 'REPLY', ct: Map<string, CtEntry[]> = new Map()): FlowState {
-  return { pkt, weight: 1, hops: [], dir, ct, entry: new Map(), ttl: 32, warnings: [] };
+  return { pkt, weight: 1, hops: [], dir, ct, entry: new Map(), ttl: 32, warnings: [], trail: [] };
 }
 
 export { fmt as formatPacket };
