@@ -50,11 +50,23 @@ test('a trace run from the form matches the CLI, and its link restores it', asyn
   await checkAgainstCli(page, reference);
   await shot(page, 'trace-web');
 
-  // The deep link, opened fresh, shows the same state.
+  // The deep link, opened fresh, shows the same state, down to the path tab last chosen.
+  const last = reference.paths.length;
+  await expect(page).toHaveURL(new RegExp(`&path=${last}$`));
   const link = page.url();
   const again = await context.newPage();
   await again.goto(link);
+  await expect(again.getByRole('tab', { name: new RegExp(`^Path ${last}:`) })).toHaveAttribute('aria-selected', 'true');
+  await expect(again.getByTestId('hop-table').locator('tbody tr')).toHaveCount(reference.paths[last - 1]!.hops.length);
   await checkAgainstCli(again, reference);
+  // The tabs move by arrow keys; the first path is the link without &path.
+  await again.getByRole('tab', { name: /^Path 1:/ }).focus();
+  await again.keyboard.press('ArrowRight');
+  await expect(again.getByRole('tab', { name: /^Path 2:/ })).toBeFocused();
+  await expect(again).toHaveURL(/&path=2$/);
+  await again.keyboard.press('Home');
+  await expect(again.getByRole('tab', { name: /^Path 1:/ })).toHaveAttribute('aria-selected', 'true');
+  await expect(again).toHaveURL(/proto=tcp$/);
   await again.close();
   expect(errors).toEqual([]);
 });

@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
 import type { Core } from 'cytoscape';
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { traceElements, traceNodes, tracePaths } from '../lib/elements';
 import { mapStyle } from '../lib/graphStyle';
 import { endpointHref, nodeHref, parseTraceParams, podKeyHref, traceHref, type Proto, type TraceQuery } from '../lib/routes';
@@ -111,8 +111,26 @@ function TraceView({ trace }: { trace: TraceData }) {
   const elements = useMemo(() => (map.data ? traceElements(map.data, trace) : []), [map.data, trace]);
   const paths = useMemo(() => tracePaths(trace), [trace]);
   const cy = useRef<Core | null>(null);
-  const [shown, setShown] = useState(0);
-  useEffect(() => setShown(0), [trace]);
+  // The path shown is part of the link (`&path=N`, 1-based), so a runbook can point at one branch.
+  const router = useRouter();
+  const params = useSearchParams();
+  const fromUrl = Number(params.get('path') ?? '1') - 1;
+  const shown = Number.isInteger(fromUrl) && fromUrl >= 0 && fromUrl < trace.paths.length ? fromUrl : 0;
+  const setShown = (i: number) => {
+    const next = new URLSearchParams(params.toString());
+    if (i === 0) next.delete('path');
+    else next.set('path', String(i + 1));
+    router.replace(`/trace?${next.toString()}`, { scroll: false });
+  };
+  const tabs = useRef<(HTMLButtonElement | null)[]>([]);
+  const onTabKey = (e: KeyboardEvent, i: number) => {
+    const n = trace.paths.length;
+    const to = e.key === 'ArrowRight' ? (i + 1) % n : e.key === 'ArrowLeft' ? (i + n - 1) % n : e.key === 'Home' ? 0 : e.key === 'End' ? n - 1 : null;
+    if (to === null) return;
+    e.preventDefault();
+    setShown(to);
+    tabs.current[to]?.focus();
+  };
   const path = trace.paths[shown];
   const fname = `patchbay-trace-${trace.query.from}-${trace.query.to}`.replace(/[^a-zA-Z0-9.-]+/g, '_');
   return (
@@ -182,17 +200,30 @@ function TraceView({ trace }: { trace: TraceData }) {
       {trace.paths.length > 1 && (
         <div className="tabs" role="tablist" aria-label="Paths">
           {trace.paths.map((p, i) => (
-            <button key={i} type="button" role="tab" aria-selected={shown === i} onClick={() => setShown(i)}>
+            <button
+              key={i}
+              ref={(el) => {
+                tabs.current[i] = el;
+              }}
+              type="button"
+              role="tab"
+              id={`path-tab-${i}`}
+              aria-selected={shown === i}
+              aria-controls="path-hops"
+              tabIndex={shown === i ? 0 : -1}
+              onClick={() => setShown(i)}
+              onKeyDown={(e) => onTabKey(e, i)}
+            >
               Path {i + 1}: {p.verdict} ({Math.round(p.weight * 100)}%)
             </button>
           ))}
         </div>
       )}
       {path ? (
-        <>
+        <div id="path-hops" role={trace.paths.length > 1 ? 'tabpanel' : undefined} aria-labelledby={trace.paths.length > 1 ? `path-tab-${shown}` : undefined}>
           <HopTable caption={`Hops of path ${shown + 1} (${path.verdict})`} hops={path.hops} testId="hop-table" />
           {path.reply && <HopTable caption={`Reply of path ${shown + 1} (${path.reply.verdict})`} hops={path.reply.hops} testId="reply-table" />}
-        </>
+        </div>
       ) : (
         <p className="muted">The tracer found no path.</p>
       )}
