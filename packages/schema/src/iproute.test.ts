@@ -68,4 +68,24 @@ describe('iproute2 JSON schemas on real output', () => {
     const missing = IpRoute.safeParse({ dev: 'eth0' });
     expect(missing.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['dst: Invalid input: expected string, received undefined']);
   });
+
+  it('names every wrong or missing field of each shape, with its path', () => {
+    const issues = (r: { error?: { issues: { path: PropertyKey[]; message: string }[] } }) => r.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(issues(IpAddr.safeParse({ ifindex: 2, ifname: 'eth0', addr_info: [{ family: 'inet', local: '10.244.1.2', prefixlen: '24' }] }))).toEqual([
+      'addr_info.0.prefixlen: Invalid input: expected number, received string',
+    ]);
+    expect(issues(IpRule.safeParse({ src: 'all', table: 'main', fwmark: 512 }))).toEqual([
+      'priority: Invalid input: expected number, received undefined',
+      'fwmark: Invalid input: expected string, received number',
+    ]);
+    expect(issues(IpNeigh.safeParse({ dst: '10.244.2.0', lladdr: 'aa:bb:cc:dd:ee:ff', state: 'PERMANENT' }))).toEqual([
+      'dev: Invalid input: expected string, received undefined',
+      'state: Invalid input: expected array, received string',
+    ]);
+    expect(issues(BridgeFdb.safeParse({ mac: '0a:58:00:00:00:01', dst: '192.0.2.12', vlan: 'one' }))).toEqual([
+      'ifname: Invalid input: expected string, received undefined',
+      'vlan: Invalid input: expected number, received string',
+    ]);
+    expect(issues(BridgeLink.safeParse({ ifname: 'veth1', master: 'cni0' }))).toEqual(['ifindex: Invalid input: expected number, received undefined']);
+  });
 });
