@@ -121,11 +121,7 @@ function nftActions(t: Trace): string {
  */
 async function waitForQuiet(lab: Lab, quietMs = 2000, maxMs = 15_000): Promise<number> {
   const t0 = performance.now();
-  const total = async () => {
-    let sum = 0;
-    for (const n of lab.plan.nodes) for (const c of await lab.counters(n.name)) sum += c.packets;
-    return sum;
-  };
+  const total = async () => [...(await allCounters(lab)).values()].reduce((a, b) => a + b, 0);
   let last = await total();
   let stillSince = performance.now();
   while (performance.now() - t0 < maxMs) {
