@@ -10,6 +10,7 @@ import {
   type ClusterObjects,
   type Problem,
 } from '@patchbay/schema';
+import { StringInterner } from './internStrings.js';
 import { blobRefs, sha256 } from './sections.js';
 
 export interface Bundle {
@@ -95,6 +96,7 @@ export async function loadBundle(dir: string): Promise<{ bundle: Bundle; problem
   // 1,000-node bundle then spends most of its load in the garbage collector); each keeps its own problems so
   // the report lists them in file order.
   const nodeProblems: Problem[][] = files.map(() => []);
+  const interner = new StringInterner();
   await eachLimited(
     files,
     READ_CONCURRENCY,
@@ -113,6 +115,7 @@ export async function loadBundle(dir: string): Promise<{ bundle: Bundle; problem
         problems.push({ file: rel, path: '$.nodeName', message: `is ${JSON.stringify(parsed.data.nodeName)}, but the file is named for ${JSON.stringify(expected)}` });
         return;
       }
+      interner.internAll(parsed.data);
       snapshots.push(parsed.data);
     },
   );

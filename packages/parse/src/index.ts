@@ -7,6 +7,7 @@ export type { ParseWarning } from './errors.js';
 // iptables-save -> IptablesRuleset
 export { parseIptablesSave } from './iptables/parse.js';
 export { checkJumps } from './iptables/checkJumps.js';
+export { IptablesParseCache } from './iptables/parseCache.js';
 export type {
   AddrMatch,
   Counters,

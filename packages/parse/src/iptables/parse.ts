@@ -7,6 +7,7 @@ import { ParseError, WarningSink } from '../errors.js';
 import { normaliseProto } from '../net.js';
 import { danglingJumps } from './checkJumps.js';
 import { InternTable, LineCursor } from './lineCursor.js';
+import type { IptablesParseCache } from './parseCache.js';
 import { SegmentCache } from './segmentCache.js';
 import { buildMatch, knownMatchWords, moduleArity, parseAddr, parseIface, type BuildContext } from './matches.js';
 import { NO_OPTIONS, internWords, internedWord, isRuleLevel, readOptions, type RawOption } from './options.js';
@@ -46,7 +47,7 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   const count = lines.length > 0 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
   const ctx = new RuleContext(sink);
   const cur = new LineCursor();
-  const shared = new Shared();
+  const shared = new Shared(opts.cache ?? null);
   let lastChain: IptablesChain | null = null;
   // The current chain's rules collect here and are copied out once, at exact size, when the chain changes
   // (iptables-save writes a chain's rules together): no half-empty growth arrays per chain.
@@ -92,6 +93,7 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
       tables[name] = table;
       open = { table, chains: new Map() };
       shared.targets = new SegmentCache();
+      shared.tablePrefix = `${name}\n`;
       chainMaps.set(name, open.chains);
       flush();
       lastChain = null;
@@ -289,6 +291,9 @@ class Shared {
   readonly sections = new SegmentCache<IptablesMatch[]>();
   sawV4 = false;
   sawV6 = false;
+  /** The open table's name and a newline: prefixes target keys in the cross-parse cache. */
+  tablePrefix = '';
+  constructor(readonly persistent: IptablesParseCache | null) {}
 }
 
 /**
@@ -331,6 +336,16 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
   let sectionEnd = -1;
   const warned = ctx.warningCount();
   let kept: IptablesMatch[] | undefined = cur.lookup(shared.sections, sectionStart, targetAt);
+  let persistentKey: string | null = null;
+  if (kept === undefined && shared.persistent !== null) {
+    persistentKey = cur.slice(sectionStart, targetAt);
+    kept = shared.persistent.sections.get(persistentKey);
+    if (kept !== undefined) {
+      cur.store(shared.sections, sectionStart, targetAt, kept);
+      // The family is told by the addresses this dump's rules name, as if they had been read here.
+      for (const m of kept) if (m.kind === 'src' || m.kind === 'dst') noteFamily(shared, m.addr);
+    }
+  }
   if (kept !== undefined) cur.rewind(targetAt);
   for (;;) {
     const before = cur.mark();
@@ -361,8 +376,7 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
           if (code === W.Src || code === W.Dst) {
             const a = addrMatch(code === W.Src ? 'src' : 'dst', v, negate);
             if (!a) throw new ParseError(lineNo, `${flag} has an invalid address "${v}"`, raw);
-            if (v.indexOf(':') >= 0) shared.sawV6 = true;
-            else shared.sawV4 = true;
+            noteFamily(shared, v);
             m = a;
           } else if (code === W.Proto) {
             m = { kind: 'proto', negate, proto: normaliseProto(v) };
@@ -425,6 +439,18 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
         // A declared chain: a plain jump, named by the chain's own string so 150k rules share it. Built-in
         // target names (compared in place) skip the chain lookup; iptables forbids chains with those names.
         const builtinName = cur.find(TARGET_WORDS);
+        // Another dump's target for the same text; only for built-in target names, which no chain can have.
+        let targetKey: string | null = null;
+        if (builtinName !== undefined && shared.persistent !== null) {
+          targetKey = shared.tablePrefix + cur.slice(before, end);
+          const seen = shared.persistent.targets.get(targetKey);
+          if (seen !== undefined) {
+            target = seen;
+            cur.rewind(end);
+            cur.store(shared.targets, before, end, seen);
+            break;
+          }
+        }
         const chainHit = builtinName === undefined ? open.chains.get(cur.value()) : undefined;
         if (chainHit) {
           if (readOptions(cur, NO_OPTIONS, opts) !== null || opts.length > 0) ctx.warn(`${flag} ${chainHit.name} (a chain) takes no options`);
@@ -435,7 +461,10 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
           if (missing !== null) throw new ParseError(lineNo, `${flag} ${name} ${missing} is missing its value (line cut off?)`, raw);
           target = buildTarget(name, opts, ctx, isGoto);
         }
-        if (cur.mark() === end && ctx.warningCount() === warned) cur.store(shared.targets, before, end, target);
+        if (cur.mark() === end && ctx.warningCount() === warned) {
+          cur.store(shared.targets, before, end, target);
+          if (targetKey !== null) shared.persistent!.targets.set(targetKey, target);
+        }
         break;
       }
       case W.Counters: {
@@ -470,9 +499,17 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
   if (kept === undefined) {
     // Copy out of the scratch array so the kept array has exactly as many slots as matches.
     kept = matches.length === 0 ? NO_MATCHES : matches.slice();
-    if (sectionEnd === targetAt && ctx.warningCount() === warned) cur.store(shared.sections, sectionStart, targetAt, kept);
+    if (sectionEnd === targetAt && ctx.warningCount() === warned) {
+      cur.store(shared.sections, sectionStart, targetAt, kept);
+      if (persistentKey !== null) shared.persistent!.sections.set(persistentKey, kept);
+    }
   }
   return { raw, line: lineNo, origin: '', table: chain.table, chain: chain.name, index, counters, matches: kept, target };
+}
+
+function noteFamily(shared: Shared, addr: string): void {
+  if (addr.indexOf(':') >= 0) shared.sawV6 = true;
+  else shared.sawV4 = true;
 }
 
 const NO_MATCHES: IptablesMatch[] = [];

@@ -2,6 +2,8 @@
 // Every option that iptables lets you negate carries its own `negate`, because `-m tcp ! --dport 80 --sport 1`
 // negates only one of the two.
 
+import type { IptablesParseCache } from './parseCache.js';
+
 import type { ParseWarning } from '../errors.js';
 import type { MarkMask, PortRange } from '../net.js';
 
@@ -303,4 +305,9 @@ export interface ParseIptablesOptions {
   origin?: string;
   /** Family when the header does not say (ip6tables-save); default: detected from addresses, else ipv4. */
   family?: 'ipv4' | 'ipv6';
+  /**
+   * Shared between parses of near-identical dumps (every node of a cluster): later parses reuse the match
+   * lists and targets of earlier ones for the same text. Costs some time on the first parse.
+   */
+  cache?: IptablesParseCache;
 }

@@ -1,4 +1,4 @@
-import { ipsetContains, parseIpsetSave, parseIptablesSave, type IpsetSet } from '@patchbay/parse';
+import { IptablesParseCache, ipsetContains, parseIpsetSave, parseIptablesSave, type IpsetSet } from '@patchbay/parse';
 import type { NodeModel, RulesetModel, ClusterModel } from '@patchbay/resolve';
 import { IptablesEvaluator } from './iptables/evaluate.js';
 import { IpvsEvaluator } from './ipvs/evaluate.js';
@@ -17,6 +17,8 @@ export interface NodeNetfilter {
 }
 
 const KEY = 'trace/netfilter';
+/** One per model: the nodes' dumps differ in a few rules, so later parses share the first one's matches. */
+const parseCaches = new WeakMap<ClusterModel, IptablesParseCache>();
 
 export function netfilterFor(model: ClusterModel, node: NodeModel): NodeNetfilter | null {
   if (!node.ruleset) return null;
@@ -24,17 +26,19 @@ export function netfilterFor(model: ClusterModel, node: NodeModel): NodeNetfilte
   if (!rs) return null;
   const cached = rs.compiled.get(KEY) as NodeNetfilter | undefined;
   if (cached) return cached;
-  const nf = build(rs);
+  let cache = parseCaches.get(model);
+  if (!cache) parseCaches.set(model, (cache = new IptablesParseCache()));
+  const nf = build(rs, cache);
   rs.compiled.set(KEY, nf);
   return nf;
 }
 
-function build(rs: RulesetModel): NodeNetfilter {
+function build(rs: RulesetModel, cache: IptablesParseCache): NodeNetfilter {
   const evaluators: NetfilterEvaluator[] = [];
   const warnings: string[] = [];
   if (rs.iptables) {
     try {
-      evaluators.push(new IptablesEvaluator(parseIptablesSave(rs.iptables), `iptables${rs.iptablesBackend ? `-${rs.iptablesBackend}` : ''}`));
+      evaluators.push(new IptablesEvaluator(parseIptablesSave(rs.iptables, { cache }), `iptables${rs.iptablesBackend ? `-${rs.iptablesBackend}` : ''}`));
     } catch (err) {
       warnings.push(`iptables-save could not be parsed: ${(err as Error).message}`);
     }
