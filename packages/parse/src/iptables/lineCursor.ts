@@ -24,15 +24,19 @@ export class LineCursor {
   end = 0;
   quoted = false;
 
-  /** Throws TokenizeError for an unterminated quote. */
-  reset(line: string, from: number): void {
+  /**
+   * Starts on `line` at `from`. `line` is text[lineStart, lineStart + line.length): a simple line is read in
+   * place in `text` (a flat string, where charCodeAt is fastest; a line cut out of it is a slice of it and
+   * slower to read), so positions are offsets into `text`. Throws TokenizeError for an unterminated quote.
+   */
+  reset(line: string, from: number, text: string = line, lineStart = 0): void {
     const simple = line.indexOf('\\') < 0 && line.indexOf('\t') < 0 && !hasInnerQuote(line);
     if (simple) {
-      this.src = line;
+      this.src = text;
       this.sep = SPACE;
       this.quotes = true;
-      this.pos = from;
-      this.len = line.length;
+      this.pos = lineStart + from;
+      this.len = lineStart + line.length;
     } else {
       const words = tokenizeRule(line.slice(from));
       this.src = words.join('\n');
@@ -62,7 +66,7 @@ export class LineCursor {
       this.quoted = true;
     } else {
       let e = src.indexOf(this.sep === SPACE ? ' ' : '\n', p);
-      if (e < 0) e = this.len;
+      if (e < 0 || e > this.len) e = this.len;
       this.start = p;
       this.end = e;
       this.quoted = false;
@@ -125,11 +129,16 @@ export class LineCursor {
    * section ends there — when the line is well formed; callers confirm it by reading.
    */
   lastTargetWord(): number {
-    const space = this.sep === SPACE;
-    const j = this.src.lastIndexOf(space ? ' -j ' : '\n-j\n');
-    const g = this.src.lastIndexOf(space ? ' -g ' : '\n-g\n');
-    const at = j > g ? j : g;
-    return at >= this.pos ? at : this.len;
+    // By hand, back from the line's end to the cursor: the source may be the whole dump, and lastIndexOf
+    // would search on into earlier lines (for a "-g" that almost no line has, back to the start).
+    const src = this.src;
+    const sep = this.sep;
+    for (let i = this.len - 4; i >= this.pos; i--) {
+      if (src.charCodeAt(i) !== sep || src.charCodeAt(i + 1) !== 45 || src.charCodeAt(i + 3) !== sep) continue;
+      const c = src.charCodeAt(i + 2);
+      if (c === 106 /* j */ || c === 103 /* g */) return i;
+    }
+    return this.len;
   }
 
   /** Whether only blanks remain. */

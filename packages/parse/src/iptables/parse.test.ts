@@ -74,6 +74,16 @@ describe('parseIptablesSave: structure', () => {
     expect(parseIptablesSave(dump(['-d fd00::1/128 -j DROP'])).family).toBe('ipv6');
   });
 
+  it('reads each line by itself: no word, target or quote of a neighbouring line leaks in', () => {
+    // Rules are read in place in the whole dump; a line without -j must not take its neighbour's.
+    const text = dump(['-g Y', '-s 10.0.0.1/32', '-m comment --comment "a -j B"', '-d 10.0.0.2/32 -j ACCEPT', '-p tcp'], 'filter', ['Y']);
+    const rules = parseIptablesSave(text, { strict: true }).tables['filter']!.chains['X']!.rules;
+    expect(rules.map((r) => r.target)).toEqual([{ kind: 'goto', chain: 'Y' }, null, null, { kind: 'accept' }, null]);
+    expect(rules[1]!.matches).toEqual([{ kind: 'src', negate: false, cidr: '10.0.0.1/32', addr: '10.0.0.1', prefixLen: 32 }]);
+    expect(rules[2]!.matches).toEqual([{ kind: 'comment', comment: 'a -j B' }]);
+    expect(rules[4]!.matches).toEqual([{ kind: 'proto', negate: false, proto: 'tcp' }]);
+  });
+
   it('accepts counters written as -c P B and CRLF line ends', () => {
     const r = parseIptablesSave('*filter\r\n:X - [0:0]\r\n-A X -c 5 300 -j DROP\r\nCOMMIT\r\n', { strict: true });
     expect(r.tables['filter']!.chains['X']!.rules[0]!.counters).toEqual([5, 300]);

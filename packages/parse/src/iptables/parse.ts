@@ -42,9 +42,6 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   let open: OpenTable | null = null;
   let lineNo = 0;
 
-  const lines = text.split('\n');
-  // A final newline leaves one empty string; do not count it as a line.
-  const count = lines.length > 0 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
   const ctx = new RuleContext(sink);
   const cur = new LineCursor();
   const shared = new Shared(opts.cache ?? null);
@@ -62,11 +59,18 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   const allChains: IptablesChain[] = [];
   const chainMaps = new Map<string, Map<string, IptablesChain>>();
 
-  for (let li = 0; li < count; li++) {
-    lineNo = li + 1;
-    let line = lines[li]!;
-    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-    if (line.length === 0) continue;
+  // Lines are found in place rather than split out, so the rule reader can read the flat text itself.
+  let nextStart = 0;
+  let line = '';
+  while (nextStart < text.length) {
+    const lineStart = nextStart;
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+    nextStart = lineEnd + 1;
+    lineNo++;
+    if (lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
+    if (lineEnd === lineStart) continue;
+    line = text.slice(lineStart, lineEnd);
     const c0 = line.charCodeAt(0);
 
     if (c0 === 35 /* # */) {
@@ -117,11 +121,11 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
     let from = 0;
     if (c0 === 91 /* [ */) {
       const close = line.indexOf(']');
-      counters = close > 0 ? (shared.counters.lookup(line, 0, close) ?? null) : null;
+      counters = close > 0 ? (shared.counters.lookup(text, lineStart, lineStart + close) ?? null) : null;
       if (counters === null) {
         counters = close > 0 ? parseCounters(line.slice(1, close)) : null;
         if (!counters) throw new ParseError(lineNo, 'bad [packets:bytes] counter prefix', line);
-        shared.counters.store(line, 0, close, counters);
+        shared.counters.store(text, lineStart, lineStart + close, counters);
       }
       from = close + 1;
       while (line.charCodeAt(from) === 32) from++;
@@ -130,7 +134,7 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
     if (line.startsWith('-A ', from) || line.startsWith('-I ', from) || line.startsWith('--append ', from)) {
       if (!open) throw new ParseError(lineNo, 'rule before any table (*filter, *nat, ...)', line);
       try {
-        cur.reset(line, from);
+        cur.reset(line, from, text, lineStart);
       } catch (e) {
         if (e instanceof TokenizeError) throw new ParseError(lineNo, e.message, line);
         throw e;
@@ -154,7 +158,7 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
 
     throw new ParseError(lineNo, 'not an iptables-save line', line);
   }
-  if (open) throw new ParseError(lineNo, `input ends inside table ${open.table.name} (missing COMMIT; truncated dump?)`, lines[count - 1] ?? '');
+  if (open) throw new ParseError(lineNo, `input ends inside table ${open.table.name} (missing COMMIT; truncated dump?)`, line);
 
   // Without a header, the addresses tell the family (checked once per distinct -s/-d segment).
   if (!family) family = shared.sawV6 && !shared.sawV4 ? 'ipv6' : 'ipv4';

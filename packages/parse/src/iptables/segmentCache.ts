@@ -14,17 +14,16 @@ export class SegmentCache<T> {
 
   /** The cached value for src[start, end), or undefined; remembers the slot for a following store(). */
   lookup(src: string, start: number, end: number): T | undefined {
-    // Hash the length and a dozen characters, most from the end where the values differ; collisions only
-    // cost a miss, since the key is compared in full.
+    // Every character of segments up to 48 long (most are): kube-proxy's unique segments differ from their
+    // neighbours only in the middle (an endpoint address), and a sampled hash sent those to full compares.
     const len = end - start;
     let h = len;
-    if (len >= 12) {
-      h = Math.imul(h ^ src.charCodeAt(start + 3), 0x01000193);
-      h = Math.imul(h ^ src.charCodeAt(start + (len >> 1)), 0x01000193);
-      h = Math.imul(h ^ src.charCodeAt(start + (len >> 2)), 0x01000193);
-      for (let i = end - 9; i < end; i++) h = Math.imul(h ^ src.charCodeAt(i), 0x01000193);
-    } else {
+    if (len <= 48) {
       for (let i = start; i < end; i++) h = Math.imul(h ^ src.charCodeAt(i), 0x01000193);
+    } else {
+      for (let i = start; i < start + 16; i++) h = Math.imul(h ^ src.charCodeAt(i), 0x01000193);
+      for (let i = start + 16; i < end - 24; i += 3) h = Math.imul(h ^ src.charCodeAt(i), 0x01000193);
+      for (let i = end - 24; i < end; i++) h = Math.imul(h ^ src.charCodeAt(i), 0x01000193);
     }
     h ^= h >>> 15;
     const slot = h & (SIZE - 1);
