@@ -67,6 +67,11 @@ test('a trace run from the form matches the CLI, and its link restores it', asyn
   await again.keyboard.press('Home');
   await expect(again.getByRole('tab', { name: /^Path 1:/ })).toHaveAttribute('aria-selected', 'true');
   await expect(again).toHaveURL(/proto=tcp$/);
+  // Choosing a path tab keeps an edit of the form not yet submitted.
+  await again.getByTestId('trace-from').fill('pod/shop/client-1');
+  await again.getByRole('tab', { name: /^Path 2:/ }).click();
+  await expect(again).toHaveURL(/&path=2$/);
+  await expect(again.getByTestId('trace-from')).toHaveValue('pod/shop/client-1');
   await again.close();
   expect(errors).toEqual([]);
 });

@@ -25,10 +25,16 @@ export function TracePage() {
   // A link with only one end (a pod page's "trace from here") fills the form; anything malformed is still named.
   const complete = params.get('from') !== null && params.get('to') !== null;
   const errors = parsed.ok ? [] : parsed.errors.filter((e) => complete || !/^(from|to): missing/.test(e));
+  // The form starts afresh when the flow in the URL changes, not when only the chosen path tab does.
+  const formKey = useMemo(() => {
+    const p = new URLSearchParams(params.toString());
+    p.delete('path');
+    return p.toString();
+  }, [params]);
   return (
     <>
       <h1>Trace a flow</h1>
-      <TraceForm key={params.toString()} initial={{ ...initial, from: initial.from || urlFrom, to: initial.to || urlTo }} />
+      <TraceForm key={formKey} initial={{ ...initial, from: initial.from || urlFrom, to: initial.to || urlTo }} />
       {errors.length > 0 ? (
         <ErrorMessage title="This trace link is not valid" messages={errors} />
       ) : parsed.ok && parsed.query ? (
