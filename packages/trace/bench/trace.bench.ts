@@ -1,7 +1,7 @@
 // Bench: a synthetic 1,000-node, 30,000-pod, 10,000-service bundle (written by @patchbay/lab's generator),
 // loaded and resolved, then traced pod -> service and pod -> pod. Prints figures; asserts nothing.
 //   npm run bench -- trace          (or: npx tsx packages/trace/bench/trace.bench.ts [nodes podsPerNode services])
-// The bundle is written here and measured in a child process, so that the generator's heap is not in the figures.
+// The bundle is written by one child process and measured in another, so that the generator's heap is not in the figures.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +12,11 @@ import { resolveBundle } from '@patchbay/resolve';
 import { traceFlow } from '@patchbay/trace';
 import { fileURLToPath } from 'node:url';
 
-const measureDir = process.argv[2] === '--bundle' ? process.argv[3] : undefined;
-const [nodes = 1000, podsPerNode = 30, services = 10_000] = measureDir ? [] : process.argv.slice(2).map(Number);
+const mode = process.argv[2];
+const measureDir = mode === '--bundle' ? process.argv[3] : undefined;
+const writeDir = mode === '--write' ? process.argv[3] : undefined;
+const sizeArgs = writeDir ? process.argv.slice(4) : measureDir ? [] : process.argv.slice(2);
+const [nodes = 1000, podsPerNode = 30, services = 10_000] = sizeArgs.map(Number);
 const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
 const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
 
@@ -21,15 +24,25 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+function runSelf(args: string[]): void {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
+  if (child.status !== 0) throw new Error(`${args[0]} failed (${child.status ?? child.signal})`);
+}
+
 async function main(): Promise<void> {
   if (measureDir) return measure(measureDir);
+  if (writeDir) {
+    const t = performance.now();
+    const stats = await writeSyntheticBundle(writeDir, { nodes, podsPerNode, services, seed: 1 });
+    console.log(`synthetic bundle: ${stats.nodes} nodes, ${stats.pods} pods, ${stats.services} services, ${stats.distinctIptablesTexts} distinct iptables texts (largest ${mb(stats.iptablesBytes)}), written in ${ms(performance.now() - t)}`);
+    return;
+  }
+  // Written and measured in two child processes, so that no generator heap (nor its collector's threads) is
+  // alive beside the measuring process on a 2-core machine.
   const dir = mkdtempSync(path.join(tmpdir(), 'pb-trace-bench-'));
   try {
-    const t = performance.now();
-    const stats = await writeSyntheticBundle(dir, { nodes, podsPerNode, services, seed: 1 });
-    console.log(`synthetic bundle: ${stats.nodes} nodes, ${stats.pods} pods, ${stats.services} services, ${stats.distinctIptablesTexts} distinct iptables texts (largest ${mb(stats.iptablesBytes)}), written in ${ms(performance.now() - t)}`);
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--bundle', dir], { stdio: 'inherit' });
-    if (child.status !== 0) throw new Error(`the measuring process failed (${child.status ?? child.signal})`);
+    runSelf(['--write', dir, String(nodes), String(podsPerNode), String(services)]);
+    runSelf(['--bundle', dir]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
