@@ -184,3 +184,16 @@ export async function inode(netns: string): Promise<number> {
   const { statSync } = await import('node:fs');
   return statSync(`/var/run/netns/${netns}`).ino;
 }
+
+/**
+ * Waits until no IPv6 address in these namespaces is tentative: duplicate address detection adds addresses'
+ * local routes for a second or two after links come up, so a read taken before then is not the settled state.
+ */
+export async function ipv6Settled(netnses: string[]): Promise<void> {
+  for (let i = 0; i < 50; i += 1) {
+    const outs = await Promise.all(netnses.map((n) => sh('ip', ['-n', n, '-6', 'addr'])));
+    if (!outs.some((o) => o.includes('tentative'))) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('IPv6 addresses stayed tentative for 10 s');
+}

@@ -1,6 +1,6 @@
 import { assertLabCapable, loadScenario, startLab, type Lab } from '@patchbay/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentSnapshot, assertCapable, buildFixture, sh, type Fixture } from './fixture.js';
+import { agentSnapshot, assertCapable, buildFixture, ipv6Settled, sh, type Fixture } from './fixture.js';
 
 // The agent only reads: kernel state printed by the tools is byte-identical before and after 20 snapshots, in the
 // node it ran in and in the namespaces it entered.
@@ -35,16 +35,6 @@ async function state(netns: string): Promise<Record<string, string>> {
   return out;
 }
 
-async function settled(netnses: string[]): Promise<void> {
-  // IPv6 duplicate address detection changes addresses and routes for a second or two after links come up.
-  for (let i = 0; i < 50; i += 1) {
-    const outs = await Promise.all(netnses.map((n) => sh('ip', ['-n', n, '-6', 'addr'])));
-    if (!outs.some((o) => o.includes('tentative'))) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('IPv6 addresses stayed tentative for 10 s');
-}
-
 beforeAll(async () => {
   await assertCapable();
   fx = await buildFixture();
@@ -55,7 +45,7 @@ afterAll(async () => {
 
 /** Snapshots `times` times in `node` and compares every view in `watched` before and after. */
 async function proveReadOnly(node: string, watched: string[], times: number, expectNamespaces: number) {
-  await settled(watched);
+  await ipv6Settled(watched);
   // The capture must be stable without the agent, or the comparison below proves nothing: links that just came
   // up still send IGMP/ND for a few seconds (nat counters move). Capture until two captures agree.
   const capture = async () => Object.fromEntries(await Promise.all(watched.map(async (n) => [n, await state(n)] as const)));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { assertLabCapable, loadScenario, startLab, type Lab } from '@patchbay/lab';
 import type { NodeSnapshot } from '@patchbay/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentBin, agentSnapshot, inode, sh } from './fixture.js';
+import { agentBin, agentSnapshot, inode, ipv6Settled, sh } from './fixture.js';
 
 // The agent in every lab scenario: three nodes share this kernel; each node's snapshot must hold exactly its own
 // pods, wired as the lab built them (expectations come from the lab's plan, not from the snapshot).
@@ -18,6 +18,8 @@ describe.each(SCENARIOS)('agent in lab scenario %s', (name) => {
     assertLabCapable();
     if (!existsSync(path.join(path.dirname(agentBin), '../dist/cli.js'))) throw new Error('build the agent first: npm run build -w @patchbay/agent');
     lab = await startLab(loadScenario(name));
+    // Snapshots are compared with the kernel's own listing later: take them once IPv6 has settled.
+    await ipv6Settled([...lab.plan.nodes.map((n) => n.netns), ...lab.plan.pods.filter((p) => p.present).map((p) => p.netns)]);
     for (const node of lab.plan.nodes) snaps.set(node.name, await agentSnapshot(node.netns, ['--node-name', node.name]));
   });
   afterAll(async () => {
