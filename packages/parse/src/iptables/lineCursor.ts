@@ -5,6 +5,7 @@
 // backslashes) are read in place. Anything else (escapes, quotes inside a word, tabs) is tokenised the
 // shell way first and the words joined with "\n" — which cannot occur inside a line — and read the same way.
 
+import type { ChainIndex } from './chainIndex.js';
 import type { SegmentCache } from './segmentCache.js';
 import { tokenizeRule } from './tokenize.js';
 
@@ -101,6 +102,15 @@ export class LineCursor {
   /** Looks up the current word in an intern table without cutting it out. */
   find<T>(table: InternTable<T>): T | undefined {
     return this.quoted ? table.get(this.value()) : table.find(this.src, this.start, this.end);
+  }
+
+  /** The ordinal of the chain the current word names, or -1. */
+  findChain(index: ChainIndex): number {
+    if (this.quoted) {
+      const v = this.value();
+      return index.indexOf(v, 0, v.length);
+    }
+    return index.indexOf(this.src, this.start, this.end);
   }
 
   /** Saves/restores the position, for one word of look-ahead. */
