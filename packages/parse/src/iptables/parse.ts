@@ -195,8 +195,7 @@ function parseCounters(text: string): Counters | null {
 }
 
 function chainOrigin(prefix: string, chain: IptablesChain): string {
-  // join() gives one flat string; a template literal would keep a tree of pieces per chain.
-  return [prefix, chain.table, chain.name].join(' / ');
+  return `${prefix} / ${chain.table} / ${chain.name}`;
 }
 
 /** ":NAME POLICY [p:b]" at text[start, end); POLICY is "-" for user chains. */
