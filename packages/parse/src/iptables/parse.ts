@@ -52,11 +52,13 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   let lastChain: IptablesChain | null = null;
   let lastOrigin = '';
   // The current chain's rules collect here and are copied out once, at exact size, when the chain changes
-  // (iptables-save writes a chain's rules together): no half-empty growth arrays per chain.
+  // (iptables-save writes a chain's rules together): no half-empty growth arrays per chain. A chain written
+  // in pieces (restore-format input interleaves them) grows by push, not by a copy per piece.
   const pending: IptablesRule[] = [];
   const flush = (): void => {
     if (lastChain !== null && pending.length > 0) {
-      lastChain.rules = lastChain.rules.length === 0 ? pending.slice() : lastChain.rules.concat(pending);
+      if (lastChain.rules.length === 0) lastChain.rules = pending.slice();
+      else for (let i = 0; i < pending.length; i++) lastChain.rules.push(pending[i]!);
       pending.length = 0;
     }
   };
