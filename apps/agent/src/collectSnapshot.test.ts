@@ -2,7 +2,7 @@ import { NodeSnapshot } from '@patchbay/schema';
 import { describe, expect, it } from 'vitest';
 import { collectSnapshot } from './collectSnapshot.js';
 import { RunError } from './run.js';
-import { fakeFs, fakeRun, testdata, type Answer } from './testing/fakes.js';
+import { fakeFs, fakeRun, faultyFs, testdata, type Answer } from './testing/fakes.js';
 
 // A node namespace (pbfixture-n1) with two pods on a bridge and a VXLAN device, recorded from real namespaces
 // (testdata/bridge-node), plus a namespace of another lab node on the same kernel that must not be included.
@@ -194,6 +194,37 @@ describe('collectSnapshot over recorded output', () => {
     expect(snapshot.nft).toBeNull();
     expect(snapshot.errors.map((e) => e.collector).sort()).toEqual(['bridge', 'iptables', 'iptables', 'nft']);
     expect(snapshot.errors.find((e) => e.collector === 'iptables')?.message).toMatch(/iptables-save: command not found/);
+  });
+
+  it('stops waiting for a file read that hangs and for a directory it may not list, and carries on', async () => {
+    const base = world();
+    const fs = faultyFs(base.fs, { '/var/lib/cni/results': 'hang', '/proc/sys/net/ipv4/ip_forward': 'hang', '/proc': 'EACCES' });
+    const t0 = performance.now();
+    const { snapshot } = await collectSnapshot({ run: base.run, fs }, { nodeName: 'n1', timeoutMs: 150 });
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    // The CNI configs are read; the results directory timed out, so the pod names it gives are missing.
+    expect(snapshot.cni.configs.map((c) => c.path)).toEqual(['/etc/cni/net.d/10-flannel.conflist']);
+    expect(snapshot.namespaces.map((n) => [n.id, n.pod])).toEqual([
+      ['netns:201', null],
+      ['netns:202', null],
+    ]);
+    expect(snapshot.host.sysctls['net.ipv4.conf.all.rp_filter']).toBe('2');
+    // /proc/sys says 1 but timed out; the recorded `ip netconf` (0) is what is left.
+    expect(snapshot.host.sysctls['net.ipv4.ip_forward']).toBe('0');
+    const byCollector = (c: string) => snapshot.errors.filter((e) => e.collector === c).map((e) => e.message);
+    expect(byCollector('cni')).toEqual(['/var/lib/cni/results: list /var/lib/cni/results: timed out after 150 ms']);
+    expect(byCollector('sysctl')).toEqual(['net/ipv4/ip_forward: read /proc/sys/net/ipv4/ip_forward: timed out after 150 ms']);
+    expect(byCollector('discovery')).toEqual([expect.stringMatching(/^\/proc: EACCES/)]);
+  });
+
+  it('does not ask nf_tables when /proc/modules cannot be read, and says why', async () => {
+    const base = world();
+    const fs = faultyFs(base.fs, { '/proc/modules': 'EACCES' });
+    const { snapshot } = await collectSnapshot({ run: base.run, fs }, { nodeName: 'n1' });
+    const asked = base.run.calls.map((c) => c.cmd);
+    expect(asked).not.toContain('nft');
+    expect(asked).not.toContain('iptables-nft-save');
+    expect(snapshot.errors).toContainEqual({ collector: 'nft', message: expect.stringMatching(/^cannot tell whether nf_tables is loaded \(EACCES.*\); nft and iptables-nft not asked$/) });
   });
 
   it('says when nothing could be read', async () => {

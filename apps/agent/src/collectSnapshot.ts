@@ -15,6 +15,7 @@ import { defaultModulePaths, moduleState } from './collectors/kernelModules.js';
 import { readNft, readNftTables } from './collectors/nft.js';
 import { readHostSysctls } from './collectors/sysctl.js';
 import { childrenOf, indexCandidates, isHub, nsidName, pairsWith, peerLinksByNsid, type Candidate } from './discovery.js';
+import { boundedFs, guarded } from './deadline.js';
 import { limiter } from './limit.js';
 import type { Run } from './run.js';
 import { defaultPaths, type Paths, type SystemFs } from './system.js';
@@ -76,9 +77,11 @@ function linkNames(links: IpLink[]): string {
 /** Reads the node's kernel network state: the host namespace, the namespaces linked to it, and the host-wide tables. */
 export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): Promise<{ snapshot: NodeSnapshot; readSomething: boolean }> {
   const paths = { ...defaultPaths, ...deps.paths };
-  const { run, fs } = deps;
+  const { run } = deps;
   const timeoutMs = opts.timeoutMs;
   const dumpTimeoutMs = opts.dumpTimeoutMs ?? Math.max(60_000, timeoutMs ?? 0);
+  // Each file read waits at most as long as a namespace read; each file collector as a whole, as a rule dump.
+  const fs = boundedFs(deps.fs, timeoutMs ?? 10_000);
   const errors: CollectorError[] = [];
   const timed = async <T>(collector: string, fn: () => Promise<T>, failed: (v: T) => boolean = () => false): Promise<T> => {
     const t0 = performance.now();
@@ -98,13 +101,25 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
 
   // Host-wide collectors start at once; the namespace discovery runs beside them. Nothing asks nf_tables unless
   // the kernel has it already (asking would load the module).
-  const nfTables = (await moduleState(fs, 'nf_tables', os.release(), { ...defaultModulePaths, proc: paths.proc })).present;
+  const nfTables = await guarded(
+    'nf_tables module state',
+    dumpTimeoutMs,
+    async () => (await moduleState(fs, 'nf_tables', os.release(), { ...defaultModulePaths, proc: paths.proc })).present,
+    (message) => {
+      note('nft', [`cannot tell whether nf_tables is loaded (${message}); nft and iptables-nft not asked`]);
+      return false;
+    },
+  );
   const iptablesP = timed('iptables', () => readIptables(run, dumpTimeoutMs, { nfTables }), (r) => r.errors.length > 0);
   const bridgeP = timed('bridge', () => readBridge(run, timeoutMs), (r) => r.errors.length > 0);
   const ipvsP = timed('ipvs', () => readIpvs(run, fs, paths.proc, dumpTimeoutMs), (r) => r.errors.length > 0);
   const ipsetP = timed('ipset', () => readIpsets(run, fs, '/sys/module', dumpTimeoutMs), (r) => r.errors.length > 0);
-  const cniP = timed('cni', () => readCni(fs, paths.cniConfDir, paths.cniResultsDir), (r) => r.errors.length > 0);
-  const sysctlP = timed('sysctl', () => readHostSysctls(fs, paths.proc), (r) => r.errors.length > 0);
+  const cniP = timed(
+    'cni',
+    () => guarded('cni', dumpTimeoutMs, () => readCni(fs, paths.cniConfDir, paths.cniResultsDir), (m) => ({ configs: [], results: [], errors: [m] })),
+    (r) => r.errors.length > 0,
+  );
+  const sysctlP = timed('sysctl', () => guarded('sysctl', dumpTimeoutMs, () => readHostSysctls(fs, paths.proc), (m) => ({ values: {}, errors: [m] })), (r) => r.errors.length > 0);
   // nft: the whole ruleset when iptables-nft holds few rules (known once iptables-nft-save is done), else the
   // known native tables. When iptables-nft-save is slow, the ruleset is large: list the tables meanwhile.
   let tablesEarly: ReturnType<typeof readNftTables> | undefined;
@@ -137,7 +152,13 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
   note('host', host.errors, 'host');
 
   const { members, reads, selfNames } = await timed('namespaces', async () => {
-    const index = await indexCandidates(fs, paths.netnsDir, paths.proc, selfInode ?? -1);
+    const index = await guarded(
+      'namespace discovery',
+      dumpTimeoutMs,
+      () => indexCandidates(fs, paths.netnsDir, paths.proc, selfInode ?? -1),
+      (m) => ({ selfInode: selfInode ?? -1, selfNames: [], byInode: new Map<number, Candidate>(), byName: new Map<string, Candidate>(), errors: [m] }),
+    );
+    note('discovery', index.errors);
     const members = new Map<number, Member>();
     const reads = new Map<number, NetnsRead>();
     const readCandidate = (c: Candidate) => {

@@ -20,6 +20,8 @@ export interface CandidateIndex {
   selfNames: string[];
   byInode: Map<number, Candidate>;
   byName: Map<string, Candidate>;
+  /** Directories that could not be listed; the candidates found elsewhere are still there. */
+  errors: string[];
 }
 
 const MAX_PIDS = 3;
@@ -34,7 +36,13 @@ export async function indexCandidates(fs: SystemFs, netnsDir: string, proc: stri
     if (!c) byInode.set(inode, (c = { inode, names: [], pids: [] }));
     return c;
   };
-  const names = (await fs.readdir(netnsDir)).sort();
+  const errors: string[] = [];
+  const list = (dir: string) =>
+    fs.readdir(dir).catch((err: Error) => {
+      errors.push(`${dir}: ${err.message}`);
+      return [] as string[];
+    });
+  const names = (await list(netnsDir)).sort();
   const nameInodes = await Promise.all(names.map((n) => fs.inode(`${netnsDir}/${n}`).catch(() => null)));
   names.forEach((name, i) => {
     const inode = nameInodes[i];
@@ -44,7 +52,7 @@ export async function indexCandidates(fs: SystemFs, netnsDir: string, proc: stri
     c.names.push(name);
     byName.set(name, c);
   });
-  const pids = (await fs.readdir(proc)).filter((p) => /^\d+$/.test(p));
+  const pids = (await list(proc)).filter((p) => /^\d+$/.test(p));
   const pidInodes = await Promise.all(pids.map((p) => fs.inode(`${proc}/${p}/ns/net`).catch(() => null)));
   pids.forEach((pid, i) => {
     const inode = pidInodes[i];
@@ -52,7 +60,7 @@ export async function indexCandidates(fs: SystemFs, netnsDir: string, proc: stri
     const c = get(inode);
     if (c.pids.length < MAX_PIDS) c.pids.push(Number(pid));
   });
-  return { selfInode, selfNames, byInode, byName };
+  return { selfInode, selfNames, byInode, byName, errors };
 }
 
 /** Kinds of device pairs whose two ends may sit in two namespaces (a pod's eth0 and its host side). */

@@ -54,7 +54,14 @@ export function parseCniCacheEntry(text: string): { netns: string | null; pod: P
 
 async function readDir(fs: SystemFs, dir: string, errors: string[]): Promise<CniFileRead[]> {
   const out: CniFileRead[] = [];
-  for (const name of (await fs.readdir(dir)).sort()) {
+  let names: string[];
+  try {
+    names = (await fs.readdir(dir)).sort();
+  } catch (err) {
+    errors.push(`${dir}: ${(err as Error).message}`);
+    return out;
+  }
+  for (const name of names) {
     const path = `${dir}/${name}`;
     if (!(await fs.isFile(path))) continue;
     try {

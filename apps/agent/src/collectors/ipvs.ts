@@ -13,8 +13,9 @@ export interface TextRead {
 export async function readIpvs(run: Run, fs: SystemFs, proc = '/proc', timeoutMs?: number): Promise<TextRead> {
   try {
     await fs.readFile(`${proc}/net/ip_vs`);
-  } catch {
-    return { text: null, errors: [] };
+  } catch (err) {
+    // No /proc/net/ip_vs: the kernel has no IPVS, a fact. Anything else (a time limit, a permission) is an error.
+    return { text: null, errors: (err as NodeJS.ErrnoException).code === 'ENOENT' ? [] : [`${proc}/net/ip_vs: ${(err as Error).message}`] };
   }
   try {
     return { text: (await run('ipvsadm', ['-Ln', '--exact'], { timeoutMs })).stdout, errors: [] };
@@ -24,7 +25,11 @@ export async function readIpvs(run: Run, fs: SystemFs, proc = '/proc', timeoutMs
 }
 
 export async function readIpsets(run: Run, fs: SystemFs, sysModule = '/sys/module', timeoutMs?: number): Promise<TextRead> {
-  if ((await fs.readdir(`${sysModule}/ip_set`)).length === 0) return { text: null, errors: [] };
+  try {
+    if ((await fs.readdir(`${sysModule}/ip_set`)).length === 0) return { text: null, errors: [] };
+  } catch (err) {
+    return { text: null, errors: [`${sysModule}/ip_set: ${(err as Error).message}`] };
+  }
   try {
     return { text: (await run('ipset', ['save'], { timeoutMs })).stdout, errors: [] };
   } catch (err) {

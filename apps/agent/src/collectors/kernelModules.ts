@@ -21,8 +21,10 @@ export async function moduleState(fs: SystemFs, name: string, release: string, p
   let modules: string;
   try {
     modules = await fs.readFile(`${paths.proc}/modules`);
-  } catch {
-    // A kernel without loadable modules has no /proc/modules: nothing can be loaded on demand.
+  } catch (err) {
+    // A kernel without loadable modules has no /proc/modules: nothing can be loaded on demand. Any other failure
+    // (a time limit, a permission) leaves the question open, and the caller must not ask the subsystem.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     return { present: true, how: 'no module loading' };
   }
   if (modules.split('\n').some((l) => l.startsWith(`${name} `))) return { present: true, how: 'loaded' };

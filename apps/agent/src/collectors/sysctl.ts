@@ -20,7 +20,13 @@ export async function readHostSysctls(fs: SystemFs, proc = '/proc'): Promise<Sys
     ['ipv4', PER_DEVICE_V4],
     ['ipv6', PER_DEVICE_V6],
   ] as const) {
-    for (const dev of await fs.readdir(`${proc}/sys/net/${fam}/conf`)) {
+    let devices: string[] = [];
+    try {
+      devices = await fs.readdir(`${proc}/sys/net/${fam}/conf`);
+    } catch (err) {
+      errors.push(`net/${fam}/conf: ${(err as Error).message}`);
+    }
+    for (const dev of devices) {
       for (const k of keys) paths.push(`net/${fam}/conf/${dev}/${k}`);
     }
   }

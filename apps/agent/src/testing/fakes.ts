@@ -52,6 +52,19 @@ export function fakeFs({ files = {}, inodes = {} }: FakeFsSpec): SystemFs {
   };
 }
 
+/** `fs` with faults at exact paths, for every call: 'hang' never settles; an errno code rejects with it. */
+export function faultyFs(fs: SystemFs, faults: Record<string, 'hang' | 'EACCES' | 'EIO'>): SystemFs {
+  const wrap =
+    <T>(f: (p: string) => Promise<T>) =>
+    (p: string): Promise<T> => {
+      const fault = faults[p];
+      if (fault === 'hang') return new Promise<T>(() => undefined);
+      if (fault) return Promise.reject(Object.assign(new Error(`${fault}: simulated fault, '${p}'`), { code: fault }));
+      return f(p);
+    };
+  return { readFile: wrap(fs.readFile), readdir: wrap(fs.readdir), inode: wrap(fs.inode), isFile: wrap(fs.isFile) };
+}
+
 export function testdata(name: string): string {
   return readFileSync(new URL(`../testdata/${name}`, import.meta.url), 'utf8');
 }
