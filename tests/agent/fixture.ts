@@ -9,7 +9,7 @@ import { NodeSnapshot } from '@patchbay/schema';
 // A tiny two-node lab of the agent's own, built with ip(8) only, inside namespaces named pb<hex>-*: an underlay
 // switch namespace, two node namespaces sharing this kernel, pods on a cni0 bridge behind veths, a flannel-style
 // VXLAN device with its route, neighbour and FDB entry, a policy rule, kube-proxy-like iptables rules on n1, a native
-// nft table on n2, and a macvlan child of n1's eth0 in its own namespace. Addresses follow DESIGN.md's plan.
+// nft table on n2, and macvlan children of n1's eth0 in a named namespace and in one only a process holds. Addresses follow DESIGN.md's plan.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const agentBin = path.join(root, 'apps/agent/bin/patchbay-agent.mjs');
@@ -45,6 +45,8 @@ export interface Fixture {
   cniResultsDir: string;
   /** A namespace with no name, held only by this process (found through /proc/PID/ns/net), peer of n1's veth-u1. */
   unnamed: ChildProcess;
+  /** Another namespace with no name, holding mv-u2, a macvlan child of n1's eth0 (no veth leads there). */
+  unnamedMacvlan: ChildProcess;
   teardown(): Promise<void>;
 }
 
@@ -63,13 +65,16 @@ export async function buildFixture(): Promise<Fixture> {
   const ns = (s: string) => `${prefix}-${s}`;
   const cniResultsDir = mkdtempSync(path.join(tmpdir(), `${prefix}-cni-`));
   const unnamed = spawn('unshare', ['--net', 'sleep', '3600'], { stdio: 'ignore' });
+  const unnamedMacvlan = spawn('unshare', ['--net', 'sleep', '3600'], { stdio: 'ignore' });
   const fixture: Fixture = {
     prefix,
     ns,
     cniResultsDir,
     unnamed,
+    unnamedMacvlan,
     teardown: async () => {
       unnamed.kill('SIGKILL');
+      unnamedMacvlan.kill('SIGKILL');
       await teardownPrefix(prefix);
       rmSync(cniResultsDir, { recursive: true, force: true });
     },
@@ -114,17 +119,19 @@ export async function buildFixture(): Promise<Fixture> {
     }
     await ip('n1', 'rule', 'add', 'from', '10.244.1.0/24', 'lookup', '100', 'pref', '100');
     await ip('n1', 'route', 'add', 'default', 'via', '192.0.2.12', 'dev', 'eth0', 'table', '100');
-    // The unnamed namespace: wait until unshare has exec'd sleep inside its new namespace.
+    // The unnamed namespaces: wait until unshare has exec'd sleep inside its new namespace.
     // Until then its pid is still in this (the root) namespace, and the commands below would act on root's eth0:
     // never go on without proof that it has left.
     const self = (await sh('readlink', ['/proc/self/ns/net'])).trim();
-    let inOwnNamespace = false;
-    for (let i = 0; i < 100 && !inOwnNamespace; i += 1) {
-      const theirs = await sh('readlink', [`/proc/${unnamed.pid}/ns/net`]).catch(() => self);
-      inOwnNamespace = theirs.trim() !== self && (await sh('cat', [`/proc/${unnamed.pid}/comm`]).catch(() => '')).trim() === 'sleep';
-      if (!inOwnNamespace) await new Promise((r) => setTimeout(r, 50));
+    for (const p of [unnamed, unnamedMacvlan]) {
+      let inOwnNamespace = false;
+      for (let i = 0; i < 100 && !inOwnNamespace; i += 1) {
+        const theirs = await sh('readlink', [`/proc/${p.pid}/ns/net`]).catch(() => self);
+        inOwnNamespace = theirs.trim() !== self && (await sh('cat', [`/proc/${p.pid}/comm`]).catch(() => '')).trim() === 'sleep';
+        if (!inOwnNamespace) await new Promise((r) => setTimeout(r, 50));
+      }
+      if (!inOwnNamespace) throw new Error(`unshare --net (pid ${p.pid}) did not enter a namespace of its own within 5 s`);
     }
-    if (!inOwnNamespace) throw new Error(`unshare --net (pid ${unnamed.pid}) did not enter a namespace of its own within 5 s`);
     await ip('n1', 'link', 'add', 'veth-u1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(unnamed.pid));
     await ip('n1', 'link', 'set', 'veth-u1', 'master', 'cni0', 'up');
     await sh('nsenter', [`--net=/proc/${unnamed.pid}/ns/net`, 'ip', 'addr', 'add', '10.244.1.9/24', 'dev', 'eth0']);
@@ -132,6 +139,9 @@ export async function buildFixture(): Promise<Fixture> {
     await ip('n1', 'link', 'add', 'mv-m1', 'link', 'eth0', 'type', 'macvlan', 'mode', 'bridge');
     await ip('n1', 'link', 'set', 'mv-m1', 'netns', ns('m1'));
     await ip('m1', 'addr', 'add', '192.0.2.21/24', 'dev', 'mv-m1');
+    await ip('n1', 'link', 'add', 'mv-u2', 'link', 'eth0', 'type', 'macvlan', 'mode', 'bridge');
+    await ip('n1', 'link', 'set', 'mv-u2', 'netns', String(unnamedMacvlan.pid));
+    await sh('nsenter', [`--net=/proc/${unnamedMacvlan.pid}/ns/net`, 'ip', 'addr', 'add', '192.0.2.23/24', 'dev', 'mv-u2']);
     await sh('ip', ['netns', 'exec', ns('n1'), 'iptables-nft-restore'], {
       input: [
         '*mangle',

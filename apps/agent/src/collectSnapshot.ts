@@ -161,10 +161,19 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
     note('discovery', index.errors);
     const members = new Map<number, Member>();
     const reads = new Map<number, NetnsRead>();
-    const readCandidate = (c: Candidate) => {
-      const target = targetFor(c, paths);
-      return target ? limit(() => readNetns(run, target, { timeoutMs })) : Promise.resolve(null);
+    // Namespaces without a name are entered through a process; each is read at most once per kind of read.
+    const spareReads = new Map<string, Promise<NetnsRead | null>>();
+    const readSpare = (c: Candidate, withNsids: boolean) => {
+      const key = `${c.inode}:${withNsids}`;
+      let r = spareReads.get(key);
+      if (!r) {
+        const target = targetFor(c, paths);
+        r = target ? limit(() => readNetns(run, target, { withNsids, timeoutMs })) : Promise.resolve(null);
+        spareReads.set(key, r);
+      }
+      return r;
     };
+    const spareCandidates = () => [...index.byInode.values()].filter((c) => !members.has(c.inode) && c.names.length === 0);
     // 1. Our links' peer namespaces, by nsid; named ones are resolved by `ip netns list-id`.
     const peers = peerLinksByNsid(host.links);
     const unresolved: [number, IpLink[]][] = [];
@@ -189,10 +198,10 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
     }
     // 2. Unnamed peers: find the namespace (entered through a process) holding the far end of every such veth.
     if (unresolved.length) {
-      const spare = [...index.byInode.values()].filter((c) => !members.has(c.inode) && c.names.length === 0);
-      const spareReads = await Promise.all(spare.map(readCandidate));
+      const spare = spareCandidates();
+      const spareRead = await Promise.all(spare.map((c) => readSpare(c, false)));
       for (const [nsid, links] of unresolved) {
-        const hits = spare.filter((c, i) => spareReads[i] && !spareReads[i]!.unreadable && pairsWith(links, spareReads[i]!.links));
+        const hits = spare.filter((c, i) => spareRead[i] && !spareRead[i]!.unreadable && pairsWith(links, spareRead[i]!.links));
         if (hits.length === 1) {
           const c = hits[0]!;
           members.set(c.inode, {
@@ -202,7 +211,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
             target: targetFor(c, paths)!,
             foundBy: [{ method: 'veth-peer', detail: `${linkNames(links)} link_netnsid ${nsid}, peer ifindex matched` }, ...procFoundBy(c, paths.proc)],
           });
-          reads.set(c.inode, spareReads[spare.indexOf(c)]!);
+          reads.set(c.inode, spareRead[spare.indexOf(c)]!);
         } else {
           note('discovery', [
             `${linkNames(links)} point at nsid ${nsid}, which ${hits.length ? `matches ${hits.length} namespaces` : 'no named namespace or process namespace matches'}; not read`,
@@ -240,6 +249,41 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
         reads.set(c.inode, r);
       }),
     );
+    // 4. An nsid we hold with no name and no veth: a macvlan/ipvlan child of ours may sit in a namespace that only
+    // a process holds. Look through the unnamed namespaces not placed yet; only then, so a node whose namespaces
+    // all have names never enters the others.
+    const unnamedNsids = host.nsids.filter((e) => !peers.has(e.nsid) && !e.name).map((e) => e.nsid);
+    if (unnamedNsids.length) {
+      const spare = spareCandidates();
+      // With nsids: a child's link_netnsid must name us, not another node on this kernel.
+      const spareRead = await Promise.all(spare.map((c) => readSpare(c, true)));
+      const found: { c: Candidate; r: NetnsRead; kids: IpLink[] }[] = [];
+      spare.forEach((c, i) => {
+        const r = spareRead[i];
+        if (!r || r.unreadable) return;
+        const isUs = (nsid: number) => {
+          const name = nsidName(r.nsids, nsid);
+          return name === undefined || index.selfNames.length === 0 || index.selfNames.includes(name);
+        };
+        const kids = childrenOf(host.links, r.links, isUs);
+        if (kids.length) found.push({ c, r, kids });
+      });
+      for (const { c, r, kids } of found) {
+        // Our nsid for it is known for sure only when one candidate and one such nsid are left.
+        const nsid = found.length === 1 && unnamedNsids.length === 1 ? unnamedNsids[0]! : null;
+        members.set(c.inode, {
+          inode: c.inode,
+          nsid,
+          names: [],
+          target: targetFor(c, paths)!,
+          foundBy: [
+            { method: 'nsid', detail: `${nsid === null ? 'an unnamed nsid' : `nsid ${nsid}`}: ${kids.map((k) => `${k.ifname} (${k.linkinfo?.info_kind}) on ifindex ${k.link_index}`).join(', ')}` },
+            ...procFoundBy(c, paths.proc),
+          ],
+        });
+        reads.set(c.inode, r);
+      }
+    }
     // Read every member not read yet, side by side.
     await Promise.all(
       [...members.values()]
