@@ -33,6 +33,8 @@ interface OpenTable {
   origins: string[];
   /** That origin's prefix ("iptables-save v4 nft"); the rules are fixed up at the end if it turns out wrong. */
   originPrefix: string;
+  /** "<originPrefix> / <table> / ", flat, once per table: each chain's origin is this joined to its name. */
+  chainPrefix: string;
 }
 
 export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {}): IptablesRuleset {
@@ -107,7 +109,8 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
       if (!BUILTIN_CHAINS[name]) sink.warn(lineNo, `unknown table ${name}`);
       const table: IptablesTable = { name, line: lineNo, chains: Object.create(null) as Record<string, IptablesChain> };
       tables[name] = table;
-      open = { table, chains: new ChainIndex(), origins: [], originPrefix: originNow() };
+      const originPrefix = originNow();
+      open = { table, chains: new ChainIndex(), origins: [], originPrefix, chainPrefix: [originPrefix, name, ''].join(' / ') };
       indexes.push(open);
       shared.targets = new SegmentCache();
       shared.tablePrefix = `${name}\n`;
@@ -175,8 +178,9 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   for (const t of indexes) {
     // Only a dump whose header came late or not at all (the family then told by its addresses) gets here.
     if (t.originPrefix === origin) continue;
+    const prefix = [origin, t.table.name, ''].join(' / ');
     for (const chain of t.chains.chains) {
-      const o = chainOrigin(origin, chain);
+      const o = prefix + chain.name;
       const rules = chain.rules;
       for (let i = 0; i < rules.length; i++) rules[i]!.origin = o;
     }
@@ -194,10 +198,6 @@ function parseCounters(text: string): Counters | null {
   const b = Number(text.slice(colon + 1));
   if (!Number.isInteger(p) || !Number.isInteger(b) || p < 0 || b < 0 || colon === text.length - 1) return null;
   return [p, b];
-}
-
-function chainOrigin(prefix: string, chain: IptablesChain): string {
-  return `${prefix} / ${chain.table} / ${chain.name}`;
 }
 
 /** ":NAME POLICY [p:b]" at text[start, end); POLICY is "-" for user chains. */
@@ -229,7 +229,8 @@ function declareChain(open: OpenTable, text: string, start: number, end: number,
   const builtin = policy !== null || (BUILTIN_CHAINS[open.table.name]?.includes(name) ?? false);
   const chain: IptablesChain = { name, table: open.table.name, builtin, policy, counters, line: lineNo, rules: [] };
   if (!open.chains.add(text, start + 1, sp1, chain)) throw new ParseError(lineNo, `chain ${name} declared twice in table ${open.table.name}`, line());
-  open.origins.push(chainOrigin(open.originPrefix, chain));
+  // One small joined string per chain over two existing ones; not a copy of both.
+  open.origins.push(open.chainPrefix + name);
   open.table.chains[name] = chain;
 }
 
