@@ -74,6 +74,21 @@ function linkNames(links: IpLink[]): string {
   return links.map((l) => l.ifname).join(', ');
 }
 
+/**
+ * macvlan/ipvlan children of our devices in namespace `r`. Their nsid for their parent must be us: by name when we
+ * have one (a lab node, on a kernel shared with other nodes), else the kernel's link is trusted.
+ */
+function ourChildren(ours: IpLink[], r: NetnsRead, selfNames: string[]): IpLink[] {
+  return childrenOf(ours, r.links, (nsid) => {
+    const name = nsidName(r.nsids, nsid);
+    return name === undefined || selfNames.length === 0 || selfNames.includes(name);
+  });
+}
+
+function childrenDetail(kids: IpLink[]): string {
+  return kids.map((k) => `${k.ifname} (${k.linkinfo?.info_kind}) on ifindex ${k.link_index}`).join(', ');
+}
+
 /** Reads the node's kernel network state: the host namespace, the namespaces linked to it, and the host-wide tables. */
 export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): Promise<{ snapshot: NodeSnapshot; readSomething: boolean }> {
   const paths = { ...defaultPaths, ...deps.paths };
@@ -228,12 +243,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
         const target = targetFor(c, paths);
         const r = target ? await limit(() => readNetns(run, target, { withNsids: true, timeoutMs })) : null;
         if (!r || r.unreadable) return;
-        // Their nsid for their parent must be us: by name when we have one (a lab node), else trust the kernel's link.
-        const isUs = (nsid: number) => {
-          const name = nsidName(r.nsids, nsid);
-          return name === undefined || index.selfNames.length === 0 || index.selfNames.includes(name);
-        };
-        const kids = childrenOf(host.links, r.links, isUs);
+        const kids = ourChildren(host.links, r, index.selfNames);
         if (!kids.length) return;
         members.set(c.inode, {
           inode: c.inode,
@@ -241,7 +251,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
           names: c.names,
           target: targetFor(c, paths)!,
           foundBy: [
-            { method: 'nsid', detail: `nsid ${e.nsid}: ${kids.map((k) => `${k.ifname} (${k.linkinfo?.info_kind}) on ifindex ${k.link_index}`).join(', ')}` },
+            { method: 'nsid', detail: `nsid ${e.nsid}: ${childrenDetail(kids)}` },
             ...nameFoundBy(c, paths.netnsDir),
             ...procFoundBy(c, paths.proc),
           ],
@@ -261,11 +271,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
       spare.forEach((c, i) => {
         const r = spareRead[i];
         if (!r || r.unreadable) return;
-        const isUs = (nsid: number) => {
-          const name = nsidName(r.nsids, nsid);
-          return name === undefined || index.selfNames.length === 0 || index.selfNames.includes(name);
-        };
-        const kids = childrenOf(host.links, r.links, isUs);
+        const kids = ourChildren(host.links, r, index.selfNames);
         if (kids.length) found.push({ c, r, kids });
       });
       for (const { c, r, kids } of found) {
@@ -277,7 +283,7 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
           names: [],
           target: targetFor(c, paths)!,
           foundBy: [
-            { method: 'nsid', detail: `${nsid === null ? 'an unnamed nsid' : `nsid ${nsid}`}: ${kids.map((k) => `${k.ifname} (${k.linkinfo?.info_kind}) on ifindex ${k.link_index}`).join(', ')}` },
+            { method: 'nsid', detail: `${nsid === null ? 'an unnamed nsid' : `nsid ${nsid}`}: ${childrenDetail(kids)}` },
             ...procFoundBy(c, paths.proc),
           ],
         });
