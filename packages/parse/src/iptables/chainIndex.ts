@@ -33,10 +33,6 @@ export class ChainIndex {
     return h ^ (h >>> 16);
   }
 
-  get size(): number {
-    return this.chains.length;
-  }
-
   /** The ordinal of the chain named src[start, end), or -1. */
   indexOf(src: string, start: number, end: number): number {
     const h = ChainIndex.hash(src, start, end);
