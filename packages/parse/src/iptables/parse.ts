@@ -56,12 +56,14 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
   // The current chain's rules collect here and are copied out once, at exact size, when the chain changes
   // (iptables-save writes a chain's rules together): no half-empty growth arrays per chain. A chain written
   // in pieces (restore-format input interleaves them) grows by push, not by a copy per piece.
+  // Counted, not emptied with `length = 0`: that gives the array's store back, and every chain regrew it.
   const pending: IptablesRule[] = [];
+  let pendingCount = 0;
   const flush = (): void => {
-    if (lastChain !== null && pending.length > 0) {
-      if (lastChain.rules.length === 0) lastChain.rules = pending.slice();
-      else for (let i = 0; i < pending.length; i++) lastChain.rules.push(pending[i]!);
-      pending.length = 0;
+    if (lastChain !== null && pendingCount > 0) {
+      if (lastChain.rules.length === 0) lastChain.rules = pending.slice(0, pendingCount);
+      else for (let i = 0; i < pendingCount; i++) lastChain.rules.push(pending[i]!);
+      pendingCount = 0;
     }
   };
   // Kept past COMMIT for the origin fix-up and the jump check.
@@ -161,8 +163,8 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
       }
       ctx.line = lineNo;
       ctx.raw = line;
-      const rule = parseRule(cur, ctx, open, chain, counters, shared, chain.rules.length + pending.length, lastOrigin);
-      pending.push(rule);
+      pending[pendingCount] = parseRule(cur, ctx, open, chain, counters, shared, chain.rules.length + pendingCount, lastOrigin);
+      pendingCount++;
       lastChain = chain;
       continue;
     }
@@ -353,7 +355,7 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
   const raw = ctx.raw;
   const lineNo = ctx.line;
   const matches = scratch;
-  matches.length = 0;
+  let matchCount = 0;
   let target: IptablesTarget | null = null;
   let counters = prefixCounters;
   let negate = false;
@@ -417,11 +419,11 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
           cur.store(shared.matches, segStart, segEnd, m);
         }
         if (m.kind === 'proto') proto = m.proto;
-        matches.push(m);
+        matches[matchCount++] = m;
         break;
       }
       case W.Frag:
-        matches.push(negate ? FRAGMENT_NEGATED : FRAGMENT);
+        matches[matchCount++] = negate ? FRAGMENT_NEGATED : FRAGMENT;
         break;
       case W.Match: {
         if (negate) throw new ParseError(lineNo, '"!" before -m (negate an option of the module instead)', raw);
@@ -442,7 +444,7 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
           // Only a clean, exactly delimited segment may be shared (a warning must be repeated on every line).
           if (cur.mark() === end && ctx.warningCount() === warned) cur.store(shared.matches, before, end, m);
         }
-        matches.push(m);
+        matches[matchCount++] = m;
         break;
       }
       case W.Jump:
@@ -517,7 +519,7 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
           const missing = readOptions(cur, moduleArity(implicit)!, opts);
           if (missing !== null) throw new ParseError(lineNo, `-p ${proto} ${missing} is missing its value (line cut off?)`, raw);
           if (opts.length > 0) {
-            matches.push(buildMatch(implicit, opts, ctx));
+            matches[matchCount++] = buildMatch(implicit, opts, ctx);
             negate = false;
             continue;
           }
@@ -532,7 +534,7 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
   if (negate) throw new ParseError(lineNo, 'line ends in "!"', raw);
   if (kept === undefined) {
     // Copy out of the scratch array so the kept array has exactly as many slots as matches.
-    kept = matches.length === 0 ? NO_MATCHES : matches.slice();
+    kept = matchCount === 0 ? NO_MATCHES : matches.slice(0, matchCount);
     if (sectionEnd === targetAt && ctx.warningCount() === warned) {
       cur.store(shared.sections, sectionStart, targetAt, kept);
       if (persistentKey !== null) shared.persistent!.sections.set(persistentKey, kept);
@@ -561,6 +563,7 @@ function addrMatch(kind: 'src' | 'dst', text: string, negate: boolean): Iptables
     : { kind, negate, cidr: a.cidr, addr: a.addr, prefixLen: a.prefixLen, mask: a.mask };
 }
 
-// Reused between rules (parsing is synchronous and not re-entrant); what is kept is copied out.
+// Reused between rules (parsing is synchronous and not re-entrant); what is kept is copied out. Filled by a
+// count, never emptied: the slots past the count are stale and never read.
 const scratch: IptablesMatch[] = [];
 const opts: RawOption[] = [];
