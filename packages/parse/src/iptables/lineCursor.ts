@@ -7,6 +7,7 @@
 
 import type { ChainIndex } from './chainIndex.js';
 import type { SegmentCache } from './segmentCache.js';
+import type { SliceMap } from './sliceMap.js';
 import { tokenizeRule } from './tokenize.js';
 
 const SPACE = 32;
@@ -132,6 +133,14 @@ export class LineCursor {
 
   store<T>(cache: SegmentCache<T>, from: number, to: number, value: T): void {
     cache.store(this.src, from, to, value);
+  }
+
+  getIn<T>(map: SliceMap<T>, from: number, to: number): T | undefined {
+    return map.get(this.src, from, to);
+  }
+
+  setIn<T>(map: SliceMap<T>, from: number, to: number, value: T): void {
+    map.set(this.src, from, to, value);
   }
 
   /**

@@ -9,6 +9,7 @@ import { ChainIndex } from './chainIndex.js';
 import { InternTable, LineCursor } from './lineCursor.js';
 import type { IptablesParseCache } from './parseCache.js';
 import { SegmentCache } from './segmentCache.js';
+import type { SliceMap } from './sliceMap.js';
 import { buildMatch, knownMatchWords, moduleArity, parseAddr, parseIface, type BuildContext } from './matches.js';
 import { NO_OPTIONS, internWords, internedWord, isRuleLevel, readOptions, type RawOption } from './options.js';
 import { MODELLED_TARGETS, buildTarget, knownTargetWords, targetArityOf } from './targets.js';
@@ -115,7 +116,7 @@ export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {})
       open = { table, chains: new ChainIndex(), origins: [], originPrefix, chainPrefix: [originPrefix, name, ''].join(' / ') };
       indexes.push(open);
       shared.targets = new SegmentCache();
-      shared.tablePrefix = `${name}\n`;
+      shared.persistentTargets = shared.persistent?.targetsOf(name) ?? null;
       flush();
       lastChain = null;
       continue;
@@ -323,8 +324,8 @@ class Shared {
   /** Jump and goto targets naming no chain of their table when built; and the rules that have them. */
   readonly danglingTargets = new Set<IptablesTarget>();
   readonly dangling: DanglingJump[] = [];
-  /** The open table's name and a newline: prefixes target keys in the cross-parse cache. */
-  tablePrefix = '';
+  /** The open table's targets in the cross-parse cache. */
+  persistentTargets: SliceMap<IptablesTarget> | null = null;
   constructor(readonly persistent: IptablesParseCache | null) {}
 }
 
@@ -368,10 +369,10 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
   let sectionEnd = -1;
   const warned = ctx.warningCount();
   let kept: IptablesMatch[] | undefined = cur.lookup(shared.sections, sectionStart, targetAt);
-  let persistentKey: string | null = null;
+  let missedPersistent = false;
   if (kept === undefined && shared.persistent !== null) {
-    persistentKey = cur.slice(sectionStart, targetAt);
-    kept = shared.persistent.sections.get(persistentKey);
+    kept = cur.getIn(shared.persistent.sections, sectionStart, targetAt);
+    missedPersistent = kept === undefined;
     if (kept !== undefined) {
       cur.store(shared.sections, sectionStart, targetAt, kept);
       // The family is told by the addresses this dump's rules name, as if they had been read here.
@@ -480,10 +481,9 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
         if (cur.mark() !== afterName) throw new Error('cursor out of step');
         const warned = ctx.warningCount();
         // Another dump's target for the same text; only for built-in target names, which no chain can have.
-        let targetKey: string | null = null;
-        if (builtinName !== undefined && shared.persistent !== null) {
-          targetKey = shared.tablePrefix + cur.slice(before, end);
-          const seen = shared.persistent.targets.get(targetKey);
+        const persistentTargets = builtinName !== undefined ? shared.persistentTargets : null;
+        if (persistentTargets !== null) {
+          const seen = cur.getIn(persistentTargets, before, end);
           if (seen !== undefined) {
             target = seen;
             cur.rewind(end);
@@ -499,7 +499,7 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
         if (target.kind === 'jump' || target.kind === 'goto') shared.danglingTargets.add(target);
         if (cur.mark() === end && ctx.warningCount() === warned) {
           cur.store(shared.targets, before, end, target);
-          if (targetKey !== null) shared.persistent!.targets.set(targetKey, target);
+          if (persistentTargets !== null) cur.setIn(persistentTargets, before, end, target);
         }
         break;
       }
@@ -537,7 +537,7 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
     kept = matchCount === 0 ? NO_MATCHES : matches.slice(0, matchCount);
     if (sectionEnd === targetAt && ctx.warningCount() === warned) {
       cur.store(shared.sections, sectionStart, targetAt, kept);
-      if (persistentKey !== null) shared.persistent!.sections.set(persistentKey, kept);
+      if (missedPersistent) cur.setIn(shared.persistent!.sections, sectionStart, targetAt, kept);
     }
   }
   if (target !== null && shared.danglingTargets.size > 0 && shared.danglingTargets.has(target)) {

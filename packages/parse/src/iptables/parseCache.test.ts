@@ -34,7 +34,7 @@ describe('IptablesParseCache', () => {
       expect(parseIptablesSave(d.text, { cache }), d.name).toEqual(parseIptablesSave(d.text));
     }
     expect(cache.sections.size).toBeGreaterThan(0);
-    expect(cache.targets.size).toBeGreaterThan(0);
+    expect([...cache.targets.values()].reduce((n, m) => n + m.size, 0)).toBeGreaterThan(0);
   });
 
   it('shares the match lists and built-in targets of identical rules between dumps', () => {
