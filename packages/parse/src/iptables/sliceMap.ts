@@ -30,18 +30,30 @@ export class SliceMap<T> {
   }
 
   get(src: string, start: number, end: number): T | undefined {
-    const s = this.slotOf(src, start, end, SliceMap.hash(src, start, end));
-    return s < 0 ? undefined : this.values[this.slots[s + ENTRY]!];
+    const entry = this.indexOf(src, start, end);
+    return entry < 0 ? undefined : this.values[entry];
   }
 
-  /** Adds src[start, end) -> value; a key already there keeps its first value. */
-  set(src: string, start: number, end: number, value: T): void {
+  /** The entry number of src[start, end) (entries count from 0 in the order they were added), or -1. */
+  indexOf(src: string, start: number, end: number): number {
+    const s = this.slotOf(src, start, end, SliceMap.hash(src, start, end));
+    return s < 0 ? -1 : this.slots[s + ENTRY]!;
+  }
+
+  /** Adds src[start, end) -> value as the next entry; false (and nothing changes) when the key is there. */
+  add(src: string, start: number, end: number, value: T): boolean {
     const h = SliceMap.hash(src, start, end);
-    if (this.slotOf(src, start, end, h) >= 0) return;
+    if (this.slotOf(src, start, end, h) >= 0) return false;
     if ((this.values.length + 1) * 2 > this.mask + 1) this.grow();
     this.place(h, this.values.length, start, end - start);
     this.srcs.push(src);
     this.values.push(value);
+    return true;
+  }
+
+  /** Adds src[start, end) -> value; a key already there keeps its first value. */
+  set(src: string, start: number, end: number, value: T): void {
+    this.add(src, start, end, value);
   }
 
   /** The slot holding src[start, end), or -1. */
