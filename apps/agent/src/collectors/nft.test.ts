@@ -23,6 +23,8 @@ describe('readNft', () => {
     expect(r.ruleset?.nftables).toEqual(JSON.parse(kp).nftables);
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatch(/iptables-nft tables hold 150000 rules.*present: ip kube-proxy\)/);
+    // The admin learns how to add a table the agent does not know.
+    expect(r.errors[0]).toContain('--nft-table FAMILY:NAME');
     expect(run.calls.some((c) => c.args.join(' ') === '-j list ruleset')).toBe(false);
   });
   it('reports output that is not an nftables document', async () => {

@@ -102,7 +102,7 @@ export function partialListingNote(compatRules: number, tables: string[], found:
   return (
     `nft ruleset not listed whole: iptables-nft tables hold ${compatRules} rules (read by iptables-nft-save), ` +
     `and listing them through nft is slow; listed only the native tables ${tables.join(', ')} ` +
-    `(present: ${found.join(', ') || 'none'}). A native table with another name is not in this snapshot.`
+    `(present: ${found.join(', ') || 'none'}). A native table with another name is not in this snapshot: name it with --nft-table FAMILY:NAME.`
   );
 }
 
