@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../errors.js';
 import { checkJumps } from './checkJumps.js';
@@ -411,5 +413,23 @@ describe('parseIptablesSave: rule order', () => {
       [1, 6, 'return'],
     ]);
     expect(r.tables['filter']!.chains['Y']!.rules.map((rule) => rule.index)).toEqual([0]);
+  });
+});
+
+describe('after a parse', () => {
+  it('keeps nothing of the dump once its model is dropped (scratch arrays are emptied)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // The last rule's matches and options are what the reader's reused arrays held last; its comment is a
+    // slice of the dump, which would keep the whole text alive.
+    const ref = ((): WeakRef<IptablesMatch> => {
+      const body = `-m comment --comment "unique ${Math.random()}" -m tcp -p tcp --dport 81 -j DNAT --to-destination 10.244.1.2:8080`;
+      const r = parseIptablesSave(dump(['-j ACCEPT', body], 'nat'), { strict: true });
+      return new WeakRef(r.tables['nat']!.chains['X']!.rules[1]!.matches[0]!);
+    })();
+    // A WeakRef holds its target until the current job ends.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(ref.deref()).toBeUndefined();
   });
 });

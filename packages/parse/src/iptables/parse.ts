@@ -38,7 +38,18 @@ interface OpenTable {
   chainPrefix: string;
 }
 
-export function parseIptablesSave(text: string, opts: ParseIptablesOptions = {}): IptablesRuleset {
+export function parseIptablesSave(text: string, options: ParseIptablesOptions = {}): IptablesRuleset {
+  try {
+    return readDump(text, options);
+  } finally {
+    // The scratch arrays would otherwise keep the last rule's values, slices of this dump, and so the whole
+    // dump text, alive after its model is dropped.
+    scratch.length = 0;
+    opts.length = 0;
+  }
+}
+
+function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
   if (typeof text !== 'string') throw new ParseError(0, 'iptables-save input must be a string', typeof text);
   const sink = new WarningSink(opts.strict === true);
   const tables: Record<string, IptablesTable> = Object.create(null) as Record<string, IptablesTable>;
