@@ -122,11 +122,6 @@ export class LineCursor {
     this.pos = pos;
   }
 
-  /** Text between two positions of the current source, e.g. a whole "-m tcp --dport 80" segment. */
-  slice(from: number, to: number): string {
-    return this.src.slice(from, to);
-  }
-
   lookup<T>(cache: SegmentCache<T>, from: number, to: number): T | undefined {
     return cache.lookup(this.src, from, to);
   }
