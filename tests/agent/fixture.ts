@@ -199,9 +199,11 @@ export async function inode(netns: string): Promise<number> {
  * Waits until no IPv6 address in these namespaces is tentative: duplicate address detection adds addresses'
  * local routes for a second or two after links come up, so a read taken before then is not the settled state.
  */
-export async function ipv6Settled(netnses: string[]): Promise<void> {
+export async function ipv6Settled(netnses: string[], entered: string[][] = []): Promise<void> {
+  // `entered`: command prefixes that run a tool inside a namespace without a name (nsenter --net=/proc/PID/ns/net).
+  const reads = [...netnses.map((n) => ['ip', '-n', n, '-6', 'addr']), ...entered.map((prefix) => [...prefix, 'ip', '-6', 'addr'])];
   for (let i = 0; i < 50; i += 1) {
-    const outs = await Promise.all(netnses.map((n) => sh('ip', ['-n', n, '-6', 'addr'])));
+    const outs = await Promise.all(reads.map(([cmd, ...args]) => sh(cmd!, args)));
     if (!outs.some((o) => o.includes('tentative'))) return;
     await new Promise((r) => setTimeout(r, 200));
   }

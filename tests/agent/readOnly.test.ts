@@ -60,20 +60,9 @@ afterAll(async () => {
   await fx?.teardown();
 });
 
-/** Waits until no IPv6 address is tentative in the unnamed places (ipv6Settled covers the named ones). */
-async function heldSettled(places: Place[]): Promise<void> {
-  for (let i = 0; i < 50; i += 1) {
-    const outs = await Promise.all(places.map((p) => run(p, ['ip', '-6', 'addr'])));
-    if (!outs.some((o) => o.includes('tentative'))) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('IPv6 addresses stayed tentative for 10 s');
-}
-
 /** Snapshots `times` times in `node` and compares every view in `watched` (and `held`) before and after. */
 async function proveReadOnly(node: string, watchedNames: string[], times: number, expectNamespaces: number, held: Place[] = []) {
-  await ipv6Settled(watchedNames);
-  await heldSettled(held);
+  await ipv6Settled(watchedNames, held.map((p) => p.enter));
   const watched = [...watchedNames.map(named), ...held];
   // The capture must be stable without the agent, or the comparison below proves nothing: links that just came
   // up still send IGMP/ND for a few seconds (nat counters move). Capture until two captures agree.
