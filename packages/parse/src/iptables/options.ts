@@ -15,11 +15,17 @@ const RULE_LEVEL = [
 ];
 
 const words = new InternTable<string>();
-const ruleLevel = new InternTable<true>();
-for (const w of RULE_LEVEL) {
-  words.set(w, w);
-  ruleLevel.set(w, true);
-}
+for (const w of RULE_LEVEL) words.set(w, w);
+
+/**
+ * The long rule-level words by their third character ("--match" under "m"): every option word of a module or
+ * target is checked against these, and comparing one or two candidates in place is cheaper than a hash.
+ */
+const LONG_RULE_LEVEL: ReadonlyArray<readonly string[] | undefined> = (() => {
+  const byChar: string[][] = [];
+  for (const w of RULE_LEVEL) if (w.length > 2) (byChar[w.charCodeAt(2)] ??= []).push(w);
+  return byChar;
+})();
 
 /** Makes these option names come back as shared strings instead of fresh slices. */
 export function internWords(list: Iterable<string>): void {
@@ -33,8 +39,13 @@ export function internedWord(cur: LineCursor): string {
 
 export function isRuleLevel(cur: LineCursor): boolean {
   // Two-letter words starting with "-" are all rule-level (-m -j -s ...); long ones need the table.
-  if (cur.wordLength() === 2) return cur.firstChar() === 45;
-  return cur.find(ruleLevel) === true;
+  const len = cur.wordLength();
+  if (len === 2) return cur.firstChar() === 45;
+  if (len < 6 || cur.firstChar() !== 45 || cur.charAt(1) !== 45) return false;
+  const candidates = LONG_RULE_LEVEL[cur.charAt(2)];
+  if (candidates === undefined) return false;
+  for (let i = 0; i < candidates.length; i++) if (cur.is(candidates[i]!)) return true;
+  return false;
 }
 
 /** Option names and their value counts for one module or target, with the names listed for fast lookup. */

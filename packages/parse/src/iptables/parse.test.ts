@@ -225,6 +225,14 @@ describe('parseIptablesSave: match modules', () => {
   it('reads a comment that looks like an option', () => {
     expect(matches('-m comment --comment -x')).toEqual([{ kind: 'comment', comment: '-x' }]);
   });
+
+  it('a quoted word is a value even when it reads like a rule-level option', () => {
+    const body = '-m comment --comment "--jump" -m mark --mark 0x1 -j ACCEPT';
+    expect(parseIptablesSave(dump([body, body]), { strict: true }).tables['filter']!.chains['X']!.rules.map((r) => r.matches)).toEqual([
+      [{ kind: 'comment', comment: '--jump' }, { kind: 'mark', mark: { negate: false, value: 1, mask: 0xffffffff } }],
+      [{ kind: 'comment', comment: '--jump' }, { kind: 'mark', mark: { negate: false, value: 1, mask: 0xffffffff } }],
+    ]);
+  });
 });
 
 describe('parseIptablesSave: targets', () => {
@@ -413,6 +421,18 @@ describe('parseIptablesSave: rule order', () => {
       [1, 6, 'return'],
     ]);
     expect(r.tables['filter']!.chains['Y']!.rules.map((rule) => rule.index)).toEqual([0]);
+  });
+
+  it('finds each rule’s chain whatever the order: next declared, far ahead, behind, or a name sharing a prefix', () => {
+    const names = ['A', 'AB', 'ABC', 'C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7'];
+    // Next declared (A, AB, ABC), seven ahead (C7), back to the start (A), and the skip-empty case (C1 -> C3).
+    const order = ['A', 'AB', 'ABC', 'C7', 'A', 'C1', 'C3', 'AB'];
+    const text = ['*filter', ...names.map((n) => `:${n} - [0:0]`), ...order.map((n, i) => `-A ${n} -m comment --comment r${i} -j ACCEPT`), 'COMMIT', ''].join('\n');
+    const chains = parseIptablesSave(text, { strict: true }).tables['filter']!.chains;
+    const seen = (n: string) => chains[n]!.rules.map((r) => (r.matches[0] as { comment: string }).comment);
+    expect(Object.fromEntries(names.map((n) => [n, seen(n)]))).toEqual({
+      A: ['r0', 'r4'], AB: ['r1', 'r7'], ABC: ['r2'], C1: ['r5'], C2: [], C3: ['r6'], C4: [], C5: [], C6: [], C7: ['r3'],
+    });
   });
 });
 

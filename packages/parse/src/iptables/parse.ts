@@ -65,6 +65,7 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
   const shared = new Shared(opts.cache ?? null);
   let lastChain: IptablesChain | null = null;
   let lastOrigin = '';
+  let lastOrdinal = -1;
   // The current chain's rules collect here and are copied out once, at exact size, when the chain changes
   // (iptables-save writes a chain's rules together): no half-empty growth arrays per chain. A chain written
   // in pieces (restore-format input interleaves them) grows by push, not by a copy per piece.
@@ -130,6 +131,7 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
       shared.persistentTargets = shared.persistent?.targetsOf(name) ?? null;
       flush();
       lastChain = null;
+      lastOrdinal = -1;
       continue;
     }
 
@@ -168,10 +170,21 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
       let chain: IptablesChain | null = lastChain;
       if (!chain || !cur.is(chain.name)) {
         flush();
-        const ordinal = cur.findChain(open.chains);
+        // And the next chain is almost always one of the next declared: iptables-save declares the chains and
+        // then writes their rules in that order, skipping empty ones. A few in-place compares beat a hash.
+        let ordinal = -1;
+        const stop = Math.min(lastOrdinal + 5, open.chains.chains.length);
+        for (let k = lastOrdinal + 1; k < stop; k++) {
+          if (cur.is(open.chains.chain(k).name)) {
+            ordinal = k;
+            break;
+          }
+        }
+        if (ordinal < 0) ordinal = cur.findChain(open.chains);
         if (ordinal < 0) throw new ParseError(lineNo, `-A to undeclared chain ${cur.value()} in table ${open.table.name}`, line);
         chain = open.chains.chain(ordinal);
         lastOrigin = open.origins[ordinal]!;
+        lastOrdinal = ordinal;
       }
       ctx.line = lineNo;
       ctx.raw = line;
