@@ -7,10 +7,8 @@ import { SliceMap } from './sliceMap.js';
 import type { IptablesChain, IptablesTarget } from './types.js';
 
 export class ChainIndex {
-  /** Name -> chain; a chain's ordinal is its entry number there. */
+  /** Name -> chain; a chain's ordinal (its declaration order) is its entry number there. */
   private readonly names = new SliceMap<IptablesChain>();
-  /** In declaration order. */
-  readonly chains: IptablesChain[] = [];
   /** The `-j CHAIN` target of each chain, built with the chain and shared by every rule that jumps there. */
   private readonly jumps: IptablesTarget[] = [];
   private readonly gotos: Array<IptablesTarget | undefined> = [];
@@ -21,13 +19,16 @@ export class ChainIndex {
   }
 
   chain(ordinal: number): IptablesChain {
-    return this.chains[ordinal]!;
+    return this.names.valueAt(ordinal);
+  }
+
+  get count(): number {
+    return this.names.size;
   }
 
   /** Adds `chain`, named src[start, end); false when a chain of that name is already there. */
   add(src: string, start: number, end: number, chain: IptablesChain): boolean {
     if (!this.names.add(src, start, end, chain)) return false;
-    this.chains.push(chain);
     this.jumps.push({ kind: 'jump', chain: chain.name });
     this.gotos.push(undefined);
     return true;
@@ -38,7 +39,7 @@ export class ChainIndex {
     if (!isGoto) return this.jumps[ordinal]!;
     let t = this.gotos[ordinal];
     if (t === undefined) {
-      t = { kind: 'goto', chain: this.chains[ordinal]!.name };
+      t = { kind: 'goto', chain: this.chain(ordinal).name };
       this.gotos[ordinal] = t;
     }
     return t;

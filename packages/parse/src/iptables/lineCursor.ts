@@ -134,8 +134,9 @@ export class LineCursor {
     return map.get(this.src, from, to);
   }
 
+  /** Adds the slice to `map` unless it is there (then the first value stays). */
   setIn<T>(map: SliceMap<T>, from: number, to: number, value: T): void {
-    map.set(this.src, from, to, value);
+    map.add(this.src, from, to, value);
   }
 
   /**

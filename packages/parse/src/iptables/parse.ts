@@ -173,7 +173,7 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
         // And the next chain is almost always one of the next declared: iptables-save declares the chains and
         // then writes their rules in that order, skipping empty ones. A few in-place compares beat a hash.
         let ordinal = -1;
-        const stop = Math.min(lastOrdinal + 5, open.chains.chains.length);
+        const stop = Math.min(lastOrdinal + 5, open.chains.count);
         for (let k = lastOrdinal + 1; k < stop; k++) {
           if (cur.is(open.chains.chain(k).name)) {
             ordinal = k;
@@ -206,7 +206,8 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
     // Only a dump whose header came late or not at all (the family then told by its addresses) gets here.
     if (t.originPrefix === origin) continue;
     const prefix = [origin, t.table.name, ''].join(' / ');
-    for (const chain of t.chains.chains) {
+    for (let k = 0; k < t.chains.count; k++) {
+      const chain = t.chains.chain(k);
       const o = prefix + chain.name;
       const rules = chain.rules;
       for (let i = 0; i < rules.length; i++) rules[i]!.origin = o;

@@ -5,7 +5,7 @@ describe('SliceMap', () => {
   it('finds a key by any slice with the same characters, in any string', () => {
     const m = new SliceMap<number>();
     const text = 'xx-p tcp -m tcp yy';
-    m.set(text, 2, 15, 1);
+    expect(m.add(text, 2, 15, 1)).toBe(true);
     expect(m.get('-p tcp -m tcp', 0, 13)).toBe(1);
     expect(m.get(`zz${'-p tcp -m tcp'}`, 2, 15)).toBe(1);
     expect(m.get('-p tcp -m udp', 0, 13)).toBeUndefined();
@@ -15,8 +15,8 @@ describe('SliceMap', () => {
 
   it('keeps the first value of a key and counts each key once', () => {
     const m = new SliceMap<string>();
-    m.set('abc', 0, 3, 'first');
-    m.set('xabc', 1, 4, 'second');
+    expect(m.add('abc', 0, 3, 'first')).toBe(true);
+    expect(m.add('xabc', 1, 4, 'second')).toBe(false);
     expect(m.get('abc', 0, 3)).toBe('first');
     expect(m.size).toBe(1);
   });
@@ -27,7 +27,7 @@ describe('SliceMap', () => {
     const text = keys.join(' ');
     let at = 0;
     for (let i = 0; i < keys.length; i++) {
-      m.set(text, at, at + keys[i]!.length, i);
+      m.add(text, at, at + keys[i]!.length, i);
       at += keys[i]!.length + 1;
     }
     expect(m.size).toBe(keys.length);

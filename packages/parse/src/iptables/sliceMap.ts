@@ -34,6 +34,11 @@ export class SliceMap<T> {
     return entry < 0 ? undefined : this.values[entry];
   }
 
+  /** The value of entry number `entry` (0 <= entry < size). */
+  valueAt(entry: number): T {
+    return this.values[entry]!;
+  }
+
   /** The entry number of src[start, end) (entries count from 0 in the order they were added), or -1. */
   indexOf(src: string, start: number, end: number): number {
     const s = this.slotOf(src, start, end, SliceMap.hash(src, start, end));
@@ -49,11 +54,6 @@ export class SliceMap<T> {
     this.srcs.push(src);
     this.values.push(value);
     return true;
-  }
-
-  /** Adds src[start, end) -> value; a key already there keeps its first value. */
-  set(src: string, start: number, end: number, value: T): void {
-    this.add(src, start, end, value);
   }
 
   /** The slot holding src[start, end), or -1. */
