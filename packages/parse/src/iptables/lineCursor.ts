@@ -105,8 +105,17 @@ export class LineCursor {
     return this.quoted ? table.get(this.value()) : table.find(this.src, this.start, this.end);
   }
 
-  /** The ordinal of the chain the current word names, or -1. */
-  findChain(index: ChainIndex): number {
+  /**
+   * The ordinal of the chain the current word names, or -1. With `after`, the few chains declared right after
+   * that ordinal (-1: before the first) are compared in place before any hash: iptables-save declares the
+   * chains and then writes their rules in that order, skipping empty ones, so a rule's `-A` chain is almost
+   * always one of those.
+   */
+  findChain(index: ChainIndex, after?: number): number {
+    if (after !== undefined) {
+      const stop = Math.min(after + 5, index.count);
+      for (let k = after + 1; k < stop; k++) if (this.is(index.chain(k).name)) return k;
+    }
     if (this.quoted) {
       const v = this.value();
       return index.indexOf(v, 0, v.length);

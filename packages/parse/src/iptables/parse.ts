@@ -170,17 +170,7 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
       let chain: IptablesChain | null = lastChain;
       if (!chain || !cur.is(chain.name)) {
         flush();
-        // And the next chain is almost always one of the next declared: iptables-save declares the chains and
-        // then writes their rules in that order, skipping empty ones. A few in-place compares beat a hash.
-        let ordinal = -1;
-        const stop = Math.min(lastOrdinal + 5, open.chains.count);
-        for (let k = lastOrdinal + 1; k < stop; k++) {
-          if (cur.is(open.chains.chain(k).name)) {
-            ordinal = k;
-            break;
-          }
-        }
-        if (ordinal < 0) ordinal = cur.findChain(open.chains);
+        const ordinal = cur.findChain(open.chains, lastOrdinal);
         if (ordinal < 0) throw new ParseError(lineNo, `-A to undeclared chain ${cur.value()} in table ${open.table.name}`, line);
         chain = open.chains.chain(ordinal);
         lastOrigin = open.origins[ordinal]!;
