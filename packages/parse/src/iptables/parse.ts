@@ -278,6 +278,8 @@ internWords(knownMatchWords());
 internWords(knownTargetWords());
 const TARGET_WORDS = new InternTable<string>();
 for (const w of MODELLED_TARGETS) TARGET_WORDS.set(w, w);
+/** Longer words are no built-in target name: most `-j` words are chains (KUBE-SEP-…), and skip that hash. */
+const LONGEST_TARGET_WORD = Math.max(...MODELLED_TARGETS.map((w) => w.length));
 
 /** The rule-level option the current word names; the two-letter forms without a table lookup. */
 function ruleWord(cur: LineCursor): W | undefined {
@@ -472,7 +474,7 @@ function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: Ip
         if (!cur.next()) throw new ParseError(lineNo, `${flag} needs a value (line cut off?)`, raw);
         const isGoto = code === W.Goto;
         // Built-in target names (compared in place) skip the chain lookup; iptables forbids chains with those names.
-        const builtinName = cur.find(TARGET_WORDS);
+        const builtinName = cur.wordLength() <= LONGEST_TARGET_WORD ? cur.find(TARGET_WORDS) : undefined;
         if (builtinName === undefined) {
           // A declared chain: a plain jump, one target object per chain, shared by every rule jumping there.
           const ordinal = cur.findChain(open.chains);
