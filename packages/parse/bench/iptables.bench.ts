@@ -4,13 +4,9 @@
 import { loadavg } from 'node:os';
 import { parseIptablesSave, type IptablesRuleset } from '../src/index.js';
 import { generateKubeProxyDump } from './kubeProxyDump.js';
+import { median } from './median.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 // Its own function, so no loop variable in main() keeps a table (and so the whole result) alive.
 function countRules(r: IptablesRuleset): number {

@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { parseIptablesSave as Parse } from '../src/index.js';
 import { generateKubeProxyDump } from './kubeProxyDump.js';
+import { median } from './median.js';
 
 const WARM_UP_PAIRS = 3;
 
@@ -44,8 +45,6 @@ async function load(dir: string): Promise<typeof Parse> {
   }
   return mod.parseIptablesSave;
 }
-
-const median = (xs: number[]): number => [...xs].sort((p, q) => p - q)[xs.length >> 1]!;
 
 const parseA = await load(values.a);
 const parseB = await load(values.b);
