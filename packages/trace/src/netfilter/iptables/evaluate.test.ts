@@ -26,10 +26,22 @@ function ctx(over: Partial<HookContext> = {}): HookContext {
   };
 }
 
+/**
+ * Freezes the parsed model before any evaluator sees it: the parser shares match and target objects across
+ * rules, and the registry shares one parsed ruleset across nodes, so a write from the evaluator would change
+ * other rules' meaning. In strict-mode ESM a write to a frozen object throws, and the test fails.
+ */
+function deepFreeze<T>(value: T, seen = new Set<object>()): T {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return value;
+  seen.add(value);
+  for (const v of Object.values(value)) deepFreeze(v, seen);
+  return Object.freeze(value);
+}
+
 /** Runs one table's built-in chain over a dump with a single table. */
 function run(table: string, chain: string, rules: string[], p = pkt(), c = ctx(), extraChains: string[] = [], policy = 'ACCEPT') {
   const text = `*${table}\n:${chain} ${policy} [0:0]\n${extraChains.map((x) => `:${x} - [0:0]`).join('\n')}\n${rules.join('\n')}\nCOMMIT\n`;
-  const rs = parseIptablesSave(text, { strict: false });
+  const rs = deepFreeze(parseIptablesSave(text, { strict: false }));
   const ev = new IptablesEvaluator(rs);
   return ev.runBase(table, rs.tables[table]!.chains[chain]!, c, p);
 }
