@@ -31,11 +31,13 @@ function ctx(over: Partial<HookContext> = {}): HookContext {
  * rules, and the registry shares one parsed ruleset across nodes, so a write from the evaluator would change
  * other rules' meaning. In strict-mode ESM a write to a frozen object throws, and the test fails.
  */
-function deepFreeze<T>(value: T, seen = new Set<object>()): T {
-  if (value === null || typeof value !== 'object' || seen.has(value)) return value;
-  seen.add(value);
-  for (const v of Object.values(value)) deepFreeze(v, seen);
-  return Object.freeze(value);
+function deepFreeze<T>(value: T): T {
+  // Frozen first, so a shared object is walked once: being frozen marks it as seen (the parser itself freezes
+  // only an empty array, which has nothing below it).
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v);
+  return value;
 }
 
 /** Runs one table's built-in chain over a dump with a single table. */
