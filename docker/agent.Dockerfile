@@ -9,6 +9,7 @@ RUN npm ci --no-audit --no-fund \
 
 FROM node:20-bookworm-slim
 # The tools whose output the agent ships: iproute2 (ip, bridge), both iptables backends, nft, ipvsadm, ipset.
+# lsns and nsenter come with util-linux, which Debian always installs (Essential).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends iproute2 iptables nftables ipvsadm ipset \
  && rm -rf /var/lib/apt/lists/*

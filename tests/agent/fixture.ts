@@ -9,7 +9,7 @@ import { NodeSnapshot } from '@patchbay/schema';
 // A tiny two-node lab of the agent's own, built with ip(8) only, inside namespaces named pb<hex>-*: an underlay
 // switch namespace, two node namespaces sharing this kernel, pods on a cni0 bridge behind veths, a flannel-style
 // VXLAN device with its route, neighbour and FDB entry, a policy rule, kube-proxy-like iptables rules on n1, a native
-// nft table on n2, and macvlan children of n1's eth0 in a named namespace and in one only a process holds. Addresses follow DESIGN.md's plan.
+// nft table on n2, and macvlan children of n1's eth0 in a named namespace and in two only a process holds. Addresses follow DESIGN.md's plan.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const agentBin = path.join(root, 'apps/agent/bin/patchbay-agent.mjs');
@@ -47,6 +47,10 @@ export interface Fixture {
   unnamed: ChildProcess;
   /** Another namespace with no name, holding mv-u2, a macvlan child of n1's eth0 (no veth leads there). */
   unnamedMacvlan: ChildProcess;
+  /** A third, holding mv-u3, so which of n1's unnamed nsids belongs to which cannot be deduced. */
+  unnamedMacvlan2: ChildProcess;
+  /** n1's nsid for the namespace each of those two processes holds, as the kernel reported it for a probe veth. */
+  n1NsidOf: Map<number, number>;
   teardown(): Promise<void>;
 }
 
@@ -66,15 +70,19 @@ export async function buildFixture(): Promise<Fixture> {
   const cniResultsDir = mkdtempSync(path.join(tmpdir(), `${prefix}-cni-`));
   const unnamed = spawn('unshare', ['--net', 'sleep', '3600'], { stdio: 'ignore' });
   const unnamedMacvlan = spawn('unshare', ['--net', 'sleep', '3600'], { stdio: 'ignore' });
+  const unnamedMacvlan2 = spawn('unshare', ['--net', 'sleep', '3600'], { stdio: 'ignore' });
   const fixture: Fixture = {
     prefix,
     ns,
     cniResultsDir,
     unnamed,
     unnamedMacvlan,
+    unnamedMacvlan2,
+    n1NsidOf: new Map(),
     teardown: async () => {
       unnamed.kill('SIGKILL');
       unnamedMacvlan.kill('SIGKILL');
+      unnamedMacvlan2.kill('SIGKILL');
       await teardownPrefix(prefix);
       rmSync(cniResultsDir, { recursive: true, force: true });
     },
@@ -123,7 +131,7 @@ export async function buildFixture(): Promise<Fixture> {
     // Until then its pid is still in this (the root) namespace, and the commands below would act on root's eth0:
     // never go on without proof that it has left.
     const self = (await sh('readlink', ['/proc/self/ns/net'])).trim();
-    for (const p of [unnamed, unnamedMacvlan]) {
+    for (const p of [unnamed, unnamedMacvlan, unnamedMacvlan2]) {
       let inOwnNamespace = false;
       for (let i = 0; i < 100 && !inOwnNamespace; i += 1) {
         const theirs = await sh('readlink', [`/proc/${p.pid}/ns/net`]).catch(() => self);
@@ -142,6 +150,17 @@ export async function buildFixture(): Promise<Fixture> {
     await ip('n1', 'link', 'add', 'mv-u2', 'link', 'eth0', 'type', 'macvlan', 'mode', 'bridge');
     await ip('n1', 'link', 'set', 'mv-u2', 'netns', String(unnamedMacvlan.pid));
     await sh('nsenter', [`--net=/proc/${unnamedMacvlan.pid}/ns/net`, 'ip', 'addr', 'add', '192.0.2.23/24', 'dev', 'mv-u2']);
+    await ip('n1', 'link', 'add', 'mv-u3', 'link', 'eth0', 'type', 'macvlan', 'mode', 'bridge');
+    await ip('n1', 'link', 'set', 'mv-u3', 'netns', String(unnamedMacvlan2.pid));
+    await sh('nsenter', [`--net=/proc/${unnamedMacvlan2.pid}/ns/net`, 'ip', 'addr', 'add', '192.0.2.24/24', 'dev', 'mv-u3']);
+    // The truth the agent must find on its own: n1's nsid for each, read off a veth n1 briefly has into it.
+    for (const p of [unnamedMacvlan, unnamedMacvlan2]) {
+      await ip('n1', 'link', 'add', 'nsid-probe', 'type', 'veth', 'peer', 'name', 'nsid-probe', 'netns', String(p.pid));
+      const [probe] = JSON.parse(await ip('n1', '-j', 'link', 'show', 'nsid-probe')) as { link_netnsid?: number }[];
+      await ip('n1', 'link', 'del', 'nsid-probe');
+      if (probe?.link_netnsid === undefined) throw new Error(`no link_netnsid on n1's probe veth into pid ${p.pid}`);
+      fixture.n1NsidOf.set(p.pid!, probe.link_netnsid);
+    }
     await sh('ip', ['netns', 'exec', ns('n1'), 'iptables-nft-restore'], {
       input: [
         '*mangle',

@@ -92,9 +92,14 @@ async function proveReadOnly(node: string, watchedNames: string[], times: number
 describe('the agent is read-only', () => {
   it('leaves every table byte-identical after 20 snapshots (node, pods, macvlan children, other node, underlay)', async () => {
     const watched = ['n1', 'p1', 'p2', 'm1', 'n2', 'q1', 'wire'].map(fx.ns);
-    const held = [heldBy('veth-u1 peer (unnamed)', fx.unnamed.pid), heldBy('mv-u2 home (unnamed)', fx.unnamedMacvlan.pid)];
-    // n1's snapshot: p1, p2, p3, m1 and the two namespaces only a process holds.
-    const before = await proveReadOnly(fx.ns('n1'), watched, 20, 6, held);
+    const held = [
+      heldBy('veth-u1 peer (unnamed)', fx.unnamed.pid),
+      heldBy('mv-u2 home (unnamed)', fx.unnamedMacvlan.pid),
+      heldBy('mv-u3 home (unnamed)', fx.unnamedMacvlan2.pid),
+    ];
+    // n1's snapshot: p1, p2, p3, m1 and the three namespaces only a process holds (the agent asks lsns which
+    // unnamed nsid is which; `ip netns list-id` in every watched namespace shows that asking assigned none).
+    const before = await proveReadOnly(fx.ns('n1'), watched, 20, 7, held);
     // Sanity: the views are not empty where the fixture put state.
     expect(before[fx.ns('n1')]!['iptables-save -c']).toContain('KUBE-SERVICES');
     expect(before[fx.ns('n2')]!['nft list ruleset']).toContain('table ip kube-proxy');

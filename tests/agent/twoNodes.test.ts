@@ -29,8 +29,8 @@ describe('agent in a two-node fixture', () => {
       const expected = [...PODS[node], ...(node === 'n1' ? ['m1'] : [])].map(fx.ns).sort();
       expect(s.namespaces.flatMap((n) => n.names).sort()).toEqual(expected);
       for (const n of s.namespaces.filter((x) => x.names.length)) expect(n.id).toBe(`netns:${await inode(n.names[0]!)}`);
-      // n1 also holds the unnamed namespaces behind veth-u1 and with mv-u2; n2 does not.
-      expect(s.namespaces.filter((x) => x.names.length === 0).length).toBe(node === 'n1' ? 2 : 0);
+      // n1 also holds the unnamed namespaces behind veth-u1 and with mv-u2 and mv-u3; n2 does not.
+      expect(s.namespaces.filter((x) => x.names.length === 0).length).toBe(node === 'n1' ? 3 : 0);
       expect(s.host.names).toEqual([fx.ns(node)]);
       expect(s.host.inode).toBe(await inode(fx.ns(node)));
       expect(s.nodeName).toBe(node);
@@ -39,21 +39,29 @@ describe('agent in a two-node fixture', () => {
     expect(m1.foundBy[0]).toMatchObject({ method: 'nsid', detail: expect.stringContaining('mv-m1 (macvlan)') });
   });
 
-  it('finds a namespace with no name holding a macvlan child of ours, through /proc/PID/ns/net', async () => {
+  it('finds the namespaces with no name holding macvlan children of ours, through /proc/PID/ns/net, each with its nsid', async () => {
     const s = snaps.n1!;
-    const inode = statSync(`/proc/${fx.unnamedMacvlan.pid}/ns/net`).ino;
-    const u = s.namespaces.find((n) => n.id === `netns:${inode}`)!;
-    expect(u).toBeDefined();
-    expect(u.foundBy.map((f) => f.method)).toEqual(['nsid', 'proc']);
-    expect(u.foundBy[0]!.detail).toContain('mv-u2 (macvlan)');
     const eth0 = s.host.links.find((l) => l.ifname === 'eth0')!;
-    const mv = u.links.find((l) => l.ifname === 'mv-u2')!;
-    expect(mv.link_index).toBe(eth0.ifindex);
-    expect(u.addrs.flatMap((a) => a.addr_info.map((i) => i.local))).toContain('192.0.2.23');
-    // The kernel gave n1 an nsid for it when mv-u2 moved there; it is the one unnamed nsid left.
-    expect(u.nsid).not.toBeNull();
-    expect(s.host.links.some((l) => l.link_netnsid === u.nsid)).toBe(false);
-    expect(snaps.n2!.namespaces.some((n) => n.id === `netns:${inode}`)).toBe(false);
+    const seen = new Set<number | null>();
+    for (const [proc, dev, addr] of [
+      [fx.unnamedMacvlan, 'mv-u2', '192.0.2.23'],
+      [fx.unnamedMacvlan2, 'mv-u3', '192.0.2.24'],
+    ] as const) {
+      const inode = statSync(`/proc/${proc.pid}/ns/net`).ino;
+      const u = s.namespaces.find((n) => n.id === `netns:${inode}`)!;
+      expect(u, dev).toBeDefined();
+      expect(u.foundBy.map((f) => f.method)).toEqual(['nsid', 'proc']);
+      expect(u.foundBy[0]!.detail).toContain(`${dev} (macvlan)`);
+      const mv = u.links.find((l) => l.ifname === dev)!;
+      expect(mv.link_index).toBe(eth0.ifindex);
+      expect(u.addrs.flatMap((a) => a.addr_info.map((i) => i.local))).toContain(addr);
+      // Two unnamed nsids, two such namespaces: which is which only the kernel can say.
+      expect(u.nsid, dev).toBe(fx.n1NsidOf.get(proc.pid!));
+      expect(s.host.links.some((l) => l.link_netnsid === u.nsid)).toBe(false);
+      expect(snaps.n2!.namespaces.some((n) => n.id === `netns:${inode}`)).toBe(false);
+      seen.add(u.nsid);
+    }
+    expect(seen.size).toBe(2);
   });
 
   it('finds a namespace with no name through /proc/PID/ns/net, by its veth pair', async () => {

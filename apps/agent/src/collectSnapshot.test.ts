@@ -279,4 +279,56 @@ describe('collectSnapshot over recorded output', () => {
       { collector: 'discovery', message: 'vethp2 point at nsid 1, which no named namespace or process namespace matches; not read' },
     ]);
   });
+  describe('namespaces only a process holds, with macvlan children of ours, and more than one unnamed nsid', () => {
+    // Two such namespaces and two unnamed nsids (5 and 6): nothing the namespaces show tells which nsid is which.
+    const hostMain = testdata('bridge-node/host.main.json').replace('{"nsid":1,"name":"pbfixture-p2"}]', '{"nsid":1,"name":"pbfixture-p2"},{"nsid":5},{"nsid":6}]');
+    const macvlanMain = '[]\n' + testdata('bridge-node/p2.main.json').replace('"link_index":4,', '"link_index":2,');
+    const macvlanDetail = testdata('bridge-node/p2.detail.json').replace('"link_index":4,', '"link_index":2,').replace('"info_kind":"veth"', '"info_kind":"macvlan"');
+    // Recorded from `lsns -J -t net -o NS,NETNSID` in a lab node namespace (inodes changed to this world's).
+    const LSNS = JSON.stringify({
+      namespaces: [
+        { ns: 100, netnsid: 'unassigned' },
+        { ns: 301, netnsid: '6' },
+        { ns: 302, netnsid: '5' },
+      ],
+    });
+    const macvlanWorld = (lsns: Answer) =>
+      world(
+        {
+          'ip -j -force -b -': hostMain,
+          'nsenter --net=/proc/901/ns/net -- ip -j -force -b -': macvlanMain,
+          'nsenter --net=/proc/901/ns/net -- ip -d -6 -j -force -b -': macvlanDetail,
+          'nsenter --net=/proc/902/ns/net -- ip -j -force -b -': macvlanMain,
+          'nsenter --net=/proc/902/ns/net -- ip -d -6 -j -force -b -': macvlanDetail,
+          'lsns -J -t net -o NS,NETNSID': lsns,
+        },
+        { '/proc/901/ns/net': 301, '/proc/902/ns/net': 302 },
+      );
+
+    it('asks the kernel (lsns, by inode) which nsid each one has', async () => {
+      const { run, fs } = macvlanWorld(LSNS);
+      const { snapshot } = await collectSnapshot({ run, fs }, { nodeName: 'n1' });
+      expect(snapshot.errors).toEqual([]);
+      const nsidOf = (inode: number) => snapshot.namespaces.find((n) => n.id === `netns:${inode}`)?.nsid;
+      expect([nsidOf(301), nsidOf(302)]).toEqual([6, 5]);
+      expect(snapshot.namespaces.find((n) => n.id === 'netns:302')!.foundBy).toEqual([
+        { method: 'nsid', detail: 'nsid 5: eth0 (macvlan) on ifindex 2' },
+        { method: 'proc', detail: '/proc/902/ns/net' },
+      ]);
+    });
+
+    it('keeps them, with their nsid unknown, and says why when lsns cannot tell', async () => {
+      const { run, fs } = macvlanWorld(new RunError('lsns: command not found', 'missing'));
+      const { snapshot } = await collectSnapshot({ run, fs }, { nodeName: 'n1' });
+      expect(snapshot.namespaces.filter((n) => n.id === 'netns:301' || n.id === 'netns:302').map((n) => n.nsid)).toEqual([null, null]);
+      expect(snapshot.errors).toEqual([{ collector: 'discovery', message: 'nsids of namespaces only a process holds unknown: lsns: command not found' }]);
+    });
+
+    it('does not take an nsid lsns gives that is not one of our unnamed ones', async () => {
+      const { run, fs } = macvlanWorld(LSNS.replace('"6"', '"1"'));
+      const { snapshot } = await collectSnapshot({ run, fs }, { nodeName: 'n1' });
+      expect(snapshot.namespaces.find((n) => n.id === 'netns:301')!.nsid).toBeNull();
+      expect(snapshot.namespaces.find((n) => n.id === 'netns:302')!.nsid).toBe(5);
+    });
+  });
 });

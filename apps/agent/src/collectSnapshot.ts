@@ -13,6 +13,7 @@ import { readIpsets, readIpvs } from './collectors/ipvs.js';
 import { readNetns, sysctlsFromNetconf, type NetnsRead, type NetnsTarget } from './collectors/netnsRead.js';
 import { defaultModulePaths, moduleState } from './collectors/kernelModules.js';
 import { readNft, readNftTables } from './collectors/nft.js';
+import { readNsidsByInode } from './collectors/nsidsByInode.js';
 import { readHostSysctls } from './collectors/sysctl.js';
 import { childrenOf, indexCandidates, isHub, nsidName, pairsWith, peerLinksByNsid, type Candidate } from './discovery.js';
 import { boundedFs, guarded } from './deadline.js';
@@ -274,9 +275,13 @@ export async function collectSnapshot(deps: CollectDeps, opts: CollectOptions): 
         const kids = ourChildren(host.links, r, index.selfNames);
         if (kids.length) found.push({ c, r, kids });
       });
+      // Which unnamed nsid is which namespace: asked of the kernel by inode when it cannot be deduced.
+      const deduced = found.length === 1 && unnamedNsids.length === 1;
+      const asked = found.length && !deduced ? await limit(() => readNsidsByInode(run, timeoutMs)) : null;
+      if (asked?.errors.length) note('discovery', asked.errors.map((e) => `nsids of namespaces only a process holds unknown: ${e}`));
       for (const { c, r, kids } of found) {
-        // Our nsid for it is known for sure only when one candidate and one such nsid are left.
-        const nsid = found.length === 1 && unnamedNsids.length === 1 ? unnamedNsids[0]! : null;
+        const told = asked?.byInode.get(c.inode);
+        const nsid = deduced ? unnamedNsids[0]! : told !== undefined && unnamedNsids.includes(told) ? told : null;
         members.set(c.inode, {
           inode: c.inode,
           nsid,
