@@ -1,7 +1,7 @@
 // What any parser building this rule model pays before it reads a single match, next to what parseIptablesSave
 // takes, on the iptables bench's generated dump. Rounds alternate between the readers in one process, because
 // this machine's speed drifts by half between minutes (compare nothing across runs).
-//   lines     find every line (indexOf), nothing else
+//   lines     find every line (indexOf), nothing else (the loop the other readers run, with a call per line)
 //   words     every word of every rule (quotes honoured) and each rule's chain found by name; builds nothing
 //   skeleton  one object per chain and per rule (raw, line, origin, table, chain, index, counters), no matches or
 //             targets: the part of the model every design with per-rule objects has
@@ -29,17 +29,24 @@ function chainNameAt(text: string, start: number): number {
   return c0 === 45 /* - */ ? start + 3 : -1;
 }
 
-function words(text: string): number {
-  const chains = new Set<string>();
-  let n = 0;
+/** Calls `visit` with each line's bounds (end excludes the newline) and its 1-based number. */
+function eachLine(text: string, visit: (start: number, end: number, line: number) => void): void {
+  let line = 0;
   for (let pos = 0; pos < text.length; ) {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = text.length;
-    const start = pos;
+    visit(pos, end, ++line);
     pos = end + 1;
+  }
+}
+
+function words(text: string): number {
+  const chains = new Set<string>();
+  let n = 0;
+  eachLine(text, (start, end) => {
     if (text.charCodeAt(start) === 58 /* : */) chains.add(text.slice(start + 1, text.indexOf(' ', start)));
     let p = chainNameAt(text, start);
-    if (p < 0) continue;
+    if (p < 0) return;
     const sp = text.indexOf(' ', p);
     if (chains.has(text.slice(p, sp < 0 || sp > end ? end : sp))) n++;
     while (p < end) {
@@ -48,7 +55,7 @@ function words(text: string): number {
       n++;
       p = q + 1;
     }
-  }
+  });
   return n;
 }
 
@@ -66,13 +73,7 @@ function skeleton(text: string): Record<string, Record<string, SkeletonChain>> {
   let table = '';
   let chains: Record<string, SkeletonChain> = Object.create(null) as Record<string, SkeletonChain>;
   let last: SkeletonChain | null = null;
-  let line = 0;
-  for (let pos = 0; pos < text.length; ) {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = text.length;
-    const start = pos;
-    pos = end + 1;
-    line++;
+  eachLine(text, (start, end, line) => {
     const c0 = text.charCodeAt(start);
     if (c0 === 42 /* * */) {
       table = text.slice(start + 1, end);
@@ -82,13 +83,13 @@ function skeleton(text: string): Record<string, Record<string, SkeletonChain>> {
       chains[name] = { name, table, origin: `iptables-save v4 / ${table} / ${name}`, line, rules: [] };
     } else {
       const p = chainNameAt(text, start);
-      if (p < 0) continue;
+      if (p < 0) return;
       let sp = text.indexOf(' ', p);
       if (sp < 0 || sp > end) sp = end;
       if (last === null || last.name.length !== sp - p || !text.startsWith(last.name, p)) last = chains[text.slice(p, sp)]!;
       last.rules.push({ raw: text.slice(start, end), line, origin: last.origin, table, chain: last.name, index: last.rules.length, counters: zero, matches: [], target: null });
     }
-  }
+  });
   return tables;
 }
 
