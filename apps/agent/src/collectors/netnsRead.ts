@@ -80,7 +80,8 @@ export function splitBatchOutput(stdout: string): unknown[] {
   return docs;
 }
 
-function parseList<T extends z.ZodType>(schema: T, doc: unknown, what: string, errors: string[]): z.infer<T>[] {
+/** The items of a JSON array that `schema` accepts; each one it rejects becomes an error naming its index. */
+export function parseList<T extends z.ZodType>(schema: T, doc: unknown, what: string, errors: string[]): z.infer<T>[] {
   if (!Array.isArray(doc)) {
     errors.push(`${what}: no JSON array in the output`);
     return [];

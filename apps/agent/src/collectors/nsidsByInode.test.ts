@@ -24,10 +24,11 @@ describe('parseLsnsNsids', () => {
     expect([...parseLsnsNsids('{"namespaces":[{"ns":7,"netnsid":3},{"ns":8,"netnsid":null}]}').byInode]).toEqual([[7, 3]]);
   });
 
-  it('names what is wrong with output it cannot use, and maps nothing', () => {
+  it('names what is wrong with output it cannot use, and keeps the entries it can', () => {
     expect(parseLsnsNsids('lsns: unknown column').errors[0]).toMatch(/^lsns -J: not JSON/);
-    const r = parseLsnsNsids('{"namespaces":[{"ns":"x","netnsid":"1"}]}');
-    expect(r.byInode.size).toBe(0);
-    expect(r.errors).toEqual([expect.stringMatching(/^lsns -J: namespaces\.0\.ns: /)]);
+    expect(parseLsnsNsids('{"ns":1}').errors).toEqual(['lsns -J namespaces: no JSON array in the output']);
+    const r = parseLsnsNsids('{"namespaces":[{"ns":"x","netnsid":"1"},{"ns":9,"netnsid":"2"}]}');
+    expect([...r.byInode]).toEqual([[9, 2]]);
+    expect(r.errors).toEqual([expect.stringMatching(/^lsns -J namespaces\[0\]: ns: /)]);
   });
 });

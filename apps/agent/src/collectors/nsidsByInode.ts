@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { errorMessage, type Run } from '../run.js';
+import { parseList } from './netnsRead.js';
 
 // Our nsid for each network namespace a process holds, by the namespace's inode. `ip netns list-id` names only
 // the namespaces under /var/run/netns; for one that only a process holds, the kernel tells the nsid when asked
@@ -9,14 +10,10 @@ import { errorMessage, type Run } from '../run.js';
 // lsns walks /proc of the mount namespace it runs in: with a --proc other than /proc it sees other processes, and
 // an inode it reports is still a fact (inodes are unique on a kernel), only fewer namespaces are found.
 
-const LsnsOutput = z.object({
-  namespaces: z.array(
-    z.object({
-      ns: z.coerce.number().int().positive(),
-      // util-linux 2.38 prints "0" or "unassigned"; later versions may print a number or null.
-      netnsid: z.union([z.string(), z.number(), z.null()]),
-    }),
-  ),
+const LsnsNamespace = z.object({
+  ns: z.number().int().positive(),
+  // util-linux 2.38 prints "0" or "unassigned"; later versions may print a number or null.
+  netnsid: z.union([z.string(), z.number(), z.null()]),
 });
 
 export interface NsidsByInode {
@@ -41,15 +38,11 @@ export function parseLsnsNsids(stdout: string): NsidsByInode {
   } catch (err) {
     return { byInode: new Map(), errors: [`lsns -J: not JSON (${(err as Error).message})`] };
   }
-  const parsed = LsnsOutput.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return { byInode: new Map(), errors: [`lsns -J: ${issue.path.join('.') || '(top)'}: ${issue.message}`] };
-  }
+  const errors: string[] = [];
   const byInode = new Map<number, number>();
-  for (const n of parsed.data.namespaces) {
+  for (const n of parseList(LsnsNamespace, (json as { namespaces?: unknown } | null)?.namespaces, 'lsns -J namespaces', errors)) {
     const id = typeof n.netnsid === 'number' ? n.netnsid : n.netnsid !== null && /^\d+$/.test(n.netnsid) ? Number(n.netnsid) : null;
     if (id !== null) byInode.set(n.ns, id);
   }
-  return { byInode, errors: [] };
+  return { byInode, errors };
 }
