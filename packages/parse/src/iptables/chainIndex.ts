@@ -4,11 +4,12 @@
 // in a SliceMap, read in place in the dump, where the declarations sit close together.
 
 import { SliceMap } from './sliceMap.js';
-import type { IptablesChain, IptablesTarget } from './types.js';
+import type { DumpChain } from './dumpChain.js';
+import type { IptablesTarget } from './types.js';
 
 export class ChainIndex {
   /** Name -> chain; a chain's ordinal (its declaration order) is its entry number there. */
-  private readonly names = new SliceMap<IptablesChain>();
+  private readonly names = new SliceMap<DumpChain>();
   /** The `-j CHAIN` target of each chain, built with the chain and shared by every rule that jumps there. */
   private readonly jumps: IptablesTarget[] = [];
   private readonly gotos: Array<IptablesTarget | undefined> = [];
@@ -18,7 +19,7 @@ export class ChainIndex {
     return this.names.indexOf(src, start, end);
   }
 
-  chain(ordinal: number): IptablesChain {
+  chain(ordinal: number): DumpChain {
     return this.names.valueAt(ordinal);
   }
 
@@ -27,7 +28,7 @@ export class ChainIndex {
   }
 
   /** Adds `chain`, named src[start, end); false when a chain of that name is already there. */
-  add(src: string, start: number, end: number, chain: IptablesChain): boolean {
+  add(src: string, start: number, end: number, chain: DumpChain): boolean {
     if (!this.names.add(src, start, end, chain)) return false;
     this.jumps.push({ kind: 'jump', chain: chain.name });
     this.gotos.push(undefined);

@@ -34,11 +34,7 @@ export class LineCursor {
   reset(line: string, from: number, text: string = line, lineStart = 0): void {
     const simple = line.indexOf('\\') < 0 && line.indexOf('\t') < 0 && !hasInnerQuote(line);
     if (simple) {
-      this.src = text;
-      this.sep = SPACE;
-      this.quotes = true;
-      this.pos = lineStart + from;
-      this.len = lineStart + line.length;
+      this.resetInPlace(text, lineStart + from, lineStart + line.length);
     } else {
       const words = tokenizeRule(line.slice(from));
       this.src = words.join('\n');
@@ -48,6 +44,18 @@ export class LineCursor {
       this.len = this.src.length;
       // An empty word ("") would vanish in the join; iptables-save never writes one for a rule word.
     }
+  }
+
+  /**
+   * Starts on text[from, end), a line (or its tail) the caller knows has no quote, backslash or tab: read in
+   * place with nothing cut out.
+   */
+  resetInPlace(text: string, from: number, end: number): void {
+    this.src = text;
+    this.sep = SPACE;
+    this.quotes = true;
+    this.pos = from;
+    this.len = end;
   }
 
   /** Advances to the next word; false at the end of the line. */

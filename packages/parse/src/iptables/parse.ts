@@ -1,13 +1,18 @@
-// iptables-save (and ip6tables-save, -c or not) text to the rule model. One pass over lines; each rule line is
-// split once and read left to right. Structural damage (no table, no COMMIT, -A to an undeclared chain, an
-// unterminated quote, a cut-off option) always throws ParseError with the line; unknown options, modules and
-// targets are warnings unless `strict`.
+// iptables-save (and ip6tables-save, -c or not) text to the rule model. One pass over lines indexes the dump:
+// tables, chain declarations, and for every rule line its chain, counters and place. Structural damage (no
+// table, no COMMIT, -A to an undeclared chain, an unterminated quote, bad counters) always throws ParseError
+// with the line at once. A rule's words are read left to right into matches and a target either in that same
+// pass (`strict`, or a dump without a header) or, for a lenient parse of a dump whose header names its writer,
+// when its chain's rules are first read (see ChainBodies). Unknown options, modules and targets are warnings
+// unless `strict`.
 
 import { ParseError, WarningSink } from '../errors.js';
 import { normaliseProto } from '../net.js';
 import { ChainIndex } from './chainIndex.js';
+import { DumpChain, type ChainBodyReader } from './dumpChain.js';
 import { InternTable, LineCursor } from './lineCursor.js';
 import type { IptablesParseCache } from './parseCache.js';
+import { RuleIndex } from './ruleIndex.js';
 import { SegmentCache } from './segmentCache.js';
 import type { SliceMap } from './sliceMap.js';
 import { buildMatch, knownMatchWords, moduleArity, parseAddr, parseIface, type BuildContext } from './matches.js';
@@ -15,6 +20,7 @@ import { NO_OPTIONS, internWords, internedWord, isRuleLevel, readOptions, type R
 import { MODELLED_TARGETS, buildTarget, knownTargetWords, targetArityOf } from './targets.js';
 import { TokenizeError } from './tokenize.js';
 import type { Counters, DanglingJump, IptablesChain, IptablesMatch, IptablesRule, IptablesRuleset, IptablesTable, IptablesTarget, ParseIptablesOptions } from './types.js';
+import type { ParseWarning } from '../errors.js';
 
 const BUILTIN_CHAINS: Record<string, readonly string[]> = {
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
@@ -30,7 +36,11 @@ const IMPLICIT_MODULE: Record<string, string> = { tcp: 'tcp', udp: 'udp', sctp: 
 interface OpenTable {
   table: IptablesTable;
   chains: ChainIndex;
-  /** Each chain's rule origin, by ordinal; built with the origin known when the chain was declared. */
+  /** Targets read in this table (a name may be a chain in one table and an extension target in another). */
+  targets: SegmentCache<IptablesTarget>;
+  /** This table's targets in the cross-parse cache. */
+  persistentTargets: SliceMap<IptablesTarget> | null;
+  /** Read at once: each chain's rule origin, by ordinal, built with the origin known when it was declared. */
   origins: string[];
   /** That origin's prefix ("iptables-save v4 nft"); the rules are fixed up at the end if it turns out wrong. */
   originPrefix: string;
@@ -42,10 +52,7 @@ export function parseIptablesSave(text: string, options: ParseIptablesOptions = 
   try {
     return readDump(text, options);
   } finally {
-    // The scratch arrays would otherwise keep the last rule's values, slices of this dump, and so the whole
-    // dump text, alive after its model is dropped.
-    scratch.length = 0;
-    opts.length = 0;
+    clearScratch();
   }
 }
 
@@ -57,35 +64,44 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
   let family: 'ipv4' | 'ipv6' | null = opts.family ?? null;
   let backend: 'nft' | 'legacy' | null = null;
   let version: string | null = null;
+  let headerSeen = false;
   let open: OpenTable | null = null;
   let lineNo = 0;
 
   const ctx = new RuleContext(sink);
   const cur = new LineCursor();
   const shared = new Shared(opts.cache ?? null);
-  let lastChain: IptablesChain | null = null;
+  // Decided at the first table. Lazily only when every rule's origin and the family are known before any rule
+  // is read: from the header, or from the caller. Without them the addresses tell the family, so every rule
+  // is read now; `strict` reads every rule now so that the first problem throws from this call.
+  let bodies: ChainBodies | null = null;
+  let decided = false;
+  let lastChain: DumpChain | null = null;
   let lastOrigin = '';
   let lastOrdinal = -1;
-  // The current chain's rules collect here and are copied out once, at exact size, when the chain changes
-  // (iptables-save writes a chain's rules together): no half-empty growth arrays per chain. A chain written
-  // in pieces (restore-format input interleaves them) grows by push, not by a copy per piece.
+  // Read at once: the current chain's rules collect here and are copied out once, at exact size, when the
+  // chain changes (iptables-save writes a chain's rules together): no half-empty growth arrays per chain. A
+  // chain written in pieces (restore-format input interleaves them) grows by push, not by a copy per piece.
   // Counted, not emptied with `length = 0`: that gives the array's store back, and every chain regrew it.
   const pending: IptablesRule[] = [];
   let pendingCount = 0;
   const flush = (): void => {
     if (lastChain !== null && pendingCount > 0) {
-      if (lastChain.rules.length === 0) lastChain.rules = pending.slice(0, pendingCount);
-      else for (let i = 0; i < pendingCount; i++) lastChain.rules.push(pending[i]!);
+      const had = lastChain.rules;
+      if (had.length === 0) lastChain.rules = pending.slice(0, pendingCount);
+      else for (let i = 0; i < pendingCount; i++) had.push(pending[i]!);
       pendingCount = 0;
     }
   };
-  // Kept past COMMIT for the origin fix-up and the jump check.
+  // Kept past COMMIT for the origin fix-up, the jump check and the lazy reads.
   const indexes: OpenTable[] = [];
   const originNow = (): string => opts.origin ?? `${tool} ${family === 'ipv6' ? 'v6' : 'v4'}${backend ? ` ${backend}` : ''}`;
 
   // Lines are found in place rather than split out, so the rule reader can read the flat text itself.
+  const special = new SpecialChars(text);
   let nextStart = 0;
-  let line = '';
+  let lastStart = 0;
+  let lastEnd = 0;
   while (nextStart < text.length) {
     const lineStart = nextStart;
     let lineEnd = text.indexOf('\n', lineStart);
@@ -94,23 +110,77 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
     lineNo++;
     if (lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
     if (lineEnd === lineStart) continue;
+    lastStart = lineStart;
+    lastEnd = lineEnd;
     const c0 = text.charCodeAt(lineStart);
     if (c0 === 58 /* : */) {
       if (!open) throw new ParseError(lineNo, 'chain declared before any table (*filter, *nat, ...)', text.slice(lineStart, lineEnd));
-      declareChain(open, text, lineStart, lineEnd, lineNo, shared);
+      declareChain(open, text, lineStart, lineEnd, lineNo, shared, bodies);
       continue;
     }
-    line = text.slice(lineStart, lineEnd);
 
+    if (c0 === 91 /* [ */ || c0 === 45 /* - */) {
+      let counters: Counters | null = null;
+      let at = lineStart;
+      if (c0 === 91) {
+        let close = text.indexOf(']', lineStart);
+        if (close >= lineEnd) close = -1;
+        counters = prefixCounters(text, lineStart, lineEnd, close, lineNo, shared);
+        at = close + 1;
+        while (at < lineEnd && text.charCodeAt(at) === 32) at++;
+      }
+      if (text.startsWith('-A ', at) || text.startsWith('-I ', at) || text.startsWith('--append ', at)) {
+        if (!open) throw new ParseError(lineNo, 'rule before any table (*filter, *nat, ...)', text.slice(lineStart, lineEnd));
+        // A lazy index reads a plain line (most are) in place; a rule read now keeps its line as `raw`.
+        let line = '';
+        if (bodies !== null && special.plain(lineStart, lineEnd)) cur.resetInPlace(text, at, lineEnd);
+        else {
+          line = text.slice(lineStart, lineEnd);
+          try {
+            cur.reset(line, at - lineStart, text, lineStart);
+          } catch (e) {
+            if (e instanceof TokenizeError) throw new ParseError(lineNo, e.message, line);
+            throw e;
+          }
+        }
+        cur.next(); // -A
+        if (!cur.next()) throw new ParseError(lineNo, '-A without a chain name', text.slice(lineStart, lineEnd));
+        // iptables-save writes a chain's rules together, so the previous rule's chain is almost always the one.
+        let chain: DumpChain | null = lastChain;
+        if (!chain || !cur.is(chain.name)) {
+          flush();
+          const ordinal = cur.findChain(open.chains, lastOrdinal);
+          if (ordinal < 0) throw new ParseError(lineNo, `-A to undeclared chain ${cur.value()} in table ${open.table.name}`, text.slice(lineStart, lineEnd));
+          chain = open.chains.chain(ordinal);
+          lastOrigin = bodies === null ? open.origins[ordinal]! : '';
+          lastOrdinal = ordinal;
+        }
+        lastChain = chain;
+        if (bodies !== null) {
+          chain.link(bodies.index.add(lineStart, lineEnd, lineNo, at - lineStart), bodies.index);
+          continue;
+        }
+        ctx.line = lineNo;
+        ctx.raw = line;
+        pending[pendingCount] = parseRule(cur, ctx, open, chain, counters, shared, chain.rules.length + pendingCount, lastOrigin);
+        pendingCount++;
+        continue;
+      }
+      throw new ParseError(lineNo, 'not an iptables-save line', text.slice(lineStart, lineEnd));
+    }
+
+    const line = text.slice(lineStart, lineEnd);
     if (c0 === 35 /* # */) {
       // "# Generated by iptables-save v1.8.9 (nf_tables) on ..." / "(legacy)"
       if (line.startsWith('# Generated by ')) {
         const m = /^# Generated by (ip6?tables)(?:-(?:nft|legacy))?-save v(\S+)(?: \((nf_tables|legacy)\))?/.exec(line);
         if (m) {
+          headerSeen = true;
           tool = `${m[1]!}-save`;
           version = m[2]!;
           if (m[3]) backend = m[3] === 'nf_tables' ? 'nft' : 'legacy';
-          if (m[1] === 'ip6tables' && !opts.family) family = 'ipv6';
+          // The writer says the family: iptables-save dumps IPv4 rules, ip6tables-save IPv6.
+          if (!opts.family) family = m[1] === 'ip6tables' ? 'ipv6' : 'ipv4';
         }
       }
       continue;
@@ -122,13 +192,27 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
       if (name === '' || /\s/.test(name)) throw new ParseError(lineNo, 'bad table header', line);
       if (tables[name]) throw new ParseError(lineNo, `table ${name} appears twice`, line);
       if (!BUILTIN_CHAINS[name]) sink.warn(lineNo, `unknown table ${name}`);
+      if (!decided) {
+        decided = true;
+        const known = headerSeen || (opts.origin !== undefined && opts.family !== undefined);
+        // About one rule per 100 bytes of dump.
+        if (opts.strict !== true && known) bodies = new ChainBodies(text, new RuleIndex((text.length / 100) | 0), shared, ctx, cur);
+      }
       const table: IptablesTable = { name, line: lineNo, chains: Object.create(null) as Record<string, IptablesChain> };
       tables[name] = table;
       const originPrefix = originNow();
-      open = { table, chains: new ChainIndex(), origins: [], originPrefix, chainPrefix: [originPrefix, name, ''].join(' / ') };
+      open = {
+        table,
+        chains: new ChainIndex(),
+        targets: new SegmentCache(),
+        persistentTargets: shared.persistent?.targetsOf(name) ?? null,
+        origins: [],
+        originPrefix,
+        chainPrefix: [originPrefix, name, ''].join(' / '),
+      };
       indexes.push(open);
-      shared.targets = new SegmentCache();
-      shared.persistentTargets = shared.persistent?.targetsOf(name) ?? null;
+      shared.useTable(open);
+      bodies?.tables.set(name, open);
       flush();
       lastChain = null;
       lastOrdinal = -1;
@@ -142,55 +226,18 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
       continue;
     }
 
-    let counters: Counters | null = null;
-    let from = 0;
-    if (c0 === 91 /* [ */) {
-      const close = line.indexOf(']');
-      counters = close > 0 ? (shared.counters.lookup(text, lineStart, lineStart + close) ?? null) : null;
-      if (counters === null) {
-        counters = close > 0 ? parseCounters(line.slice(1, close)) : null;
-        if (!counters) throw new ParseError(lineNo, 'bad [packets:bytes] counter prefix', line);
-        shared.counters.store(text, lineStart, lineStart + close, counters);
-      }
-      from = close + 1;
-      while (line.charCodeAt(from) === 32) from++;
-    }
-
-    if (line.startsWith('-A ', from) || line.startsWith('-I ', from) || line.startsWith('--append ', from)) {
-      if (!open) throw new ParseError(lineNo, 'rule before any table (*filter, *nat, ...)', line);
-      try {
-        cur.reset(line, from, text, lineStart);
-      } catch (e) {
-        if (e instanceof TokenizeError) throw new ParseError(lineNo, e.message, line);
-        throw e;
-      }
-      cur.next(); // -A
-      if (!cur.next()) throw new ParseError(lineNo, '-A without a chain name', line);
-      // iptables-save writes a chain's rules together, so the previous rule's chain is almost always the one.
-      let chain: IptablesChain | null = lastChain;
-      if (!chain || !cur.is(chain.name)) {
-        flush();
-        const ordinal = cur.findChain(open.chains, lastOrdinal);
-        if (ordinal < 0) throw new ParseError(lineNo, `-A to undeclared chain ${cur.value()} in table ${open.table.name}`, line);
-        chain = open.chains.chain(ordinal);
-        lastOrigin = open.origins[ordinal]!;
-        lastOrdinal = ordinal;
-      }
-      ctx.line = lineNo;
-      ctx.raw = line;
-      pending[pendingCount] = parseRule(cur, ctx, open, chain, counters, shared, chain.rules.length + pendingCount, lastOrigin);
-      pendingCount++;
-      lastChain = chain;
-      continue;
-    }
-
     throw new ParseError(lineNo, 'not an iptables-save line', line);
   }
-  if (open) throw new ParseError(lineNo, `input ends inside table ${open.table.name} (missing COMMIT; truncated dump?)`, line);
+  if (open) throw new ParseError(lineNo, `input ends inside table ${open.table.name} (missing COMMIT; truncated dump?)`, text.slice(lastStart, lastEnd));
+
+  if (bodies !== null) {
+    bodies.origin = originNow();
+    return bodies.ruleset({ family: family ?? 'ipv4', backend, version, origin: bodies.origin, tables, warnings: [], danglingJumps: [] }, indexes, sink);
+  }
 
   // Without a header, the addresses tell the family (checked once per distinct -s/-d segment).
   if (!family) family = shared.sawV6 && !shared.sawV4 ? 'ipv6' : 'ipv4';
-  if (family === 'ipv6' && tool === 'iptables-save' && shared.sawV6 && !shared.sawV4) tool = 'ip6tables-save';
+  if (family === 'ipv6' && !headerSeen && shared.sawV6 && !shared.sawV4) tool = 'ip6tables-save';
   const origin = originNow();
   for (const t of indexes) {
     // Only a dump whose header came late or not at all (the family then told by its addresses) gets here.
@@ -203,10 +250,116 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
       for (let i = 0; i < rules.length; i++) rules[i]!.origin = o;
     }
   }
-  // A jump recorded as dangling may name a chain declared after it (possible only in a hand-written dump).
-  const dangling = shared.dangling.filter((d) => indexes.find((t) => t.table.name === d.table)!.chains.indexOf(d.target, 0, d.target.length) < 0);
+  const dangling = danglingOf(shared, indexes);
   for (const d of dangling) sink.warn(d.line, `jump from ${d.table}/${d.chain} to undefined chain ${d.target}`);
   return { family, backend, version, origin, tables, warnings: sink.warnings, danglingJumps: dangling };
+}
+
+/** The jumps recorded as dangling, less those naming a chain declared after them (only a hand-written dump). */
+function danglingOf(shared: Shared, indexes: readonly OpenTable[]): DanglingJump[] {
+  return shared.dangling.filter((d) => indexes.find((t) => t.table.name === d.table)!.chains.indexOf(d.target, 0, d.target.length) < 0);
+}
+
+/** The `[packets:bytes]` prefix of the rule line text[lineStart, lineEnd); `close` is where its "]" is, or -1. */
+function prefixCounters(text: string, lineStart: number, lineEnd: number, close: number, lineNo: number, shared: Shared): Counters {
+  let counters = close > lineStart ? (shared.counters.lookup(text, lineStart, close) ?? null) : null;
+  if (counters === null) {
+    counters = close > lineStart ? parseCounters(text.slice(lineStart + 1, close)) : null;
+    if (!counters) throw new ParseError(lineNo, 'bad [packets:bytes] counter prefix', text.slice(lineStart, lineEnd));
+    shared.counters.store(text, lineStart, close, counters);
+  }
+  return counters;
+}
+
+/**
+ * Tells whether a line holds a quote, a backslash or a tab, by where each next occurs in the dump: each is
+ * looked for again only once the lines have passed it, so the dump is searched about once for each.
+ */
+class SpecialChars {
+  private backslash = -1;
+  private tab = -1;
+  private dquote = -1;
+  private squote = -1;
+
+  constructor(private readonly text: string) {}
+
+  plain(start: number, end: number): boolean {
+    if (this.backslash < start) this.backslash = this.find('\\', start);
+    if (this.tab < start) this.tab = this.find('\t', start);
+    if (this.dquote < start) this.dquote = this.find('"', start);
+    if (this.squote < start) this.squote = this.find("'", start);
+    return this.backslash >= end && this.tab >= end && this.dquote >= end && this.squote >= end;
+  }
+
+  private find(c: string, from: number): number {
+    const at = this.text.indexOf(c, from);
+    return at < 0 ? this.text.length : at;
+  }
+}
+
+/**
+ * Builds the rules of one chain of an indexed dump when they are first read, from the rule lines the index
+ * linked to it, with the same reader and sharing caches as a parse that reads them at once. A problem in a
+ * rule is thrown then, as a ParseError naming its line; warnings join the ruleset's, which reads every chain
+ * when they (or the dangling jumps) are asked for.
+ */
+class ChainBodies implements ChainBodyReader {
+  /** The ruleset's origin prefix, final once the whole dump is indexed. */
+  origin = '';
+  readonly tables = new Map<string, OpenTable>();
+
+  constructor(
+    private readonly text: string,
+    readonly index: RuleIndex,
+    private readonly shared: Shared,
+    private readonly ctx: RuleContext,
+    private readonly cur: LineCursor,
+  ) {}
+
+  read(chain: DumpChain, first: number, count: number): IptablesRule[] {
+    const open = this.tables.get(chain.table)!;
+    const { text, index, shared, ctx, cur } = this;
+    shared.useTable(open);
+    const origin = `${this.origin} / ${chain.table} / ${chain.name}`;
+    const rules = new Array<IptablesRule>(count);
+    try {
+      for (let i = 0, id = first; i < count; i++, id = index.next[id]!) {
+        const lineStart = index.start[id]!;
+        const lineEnd = index.end[id]!;
+        const line = text.slice(lineStart, lineEnd);
+        const lineNo = index.line[id]!;
+        const counters = line.charCodeAt(0) === 91 ? prefixCounters(text, lineStart, lineEnd, lineStart + line.indexOf(']'), lineNo, shared) : null;
+        cur.reset(line, index.body[id]!, text, lineStart);
+        cur.next(); // -A
+        cur.next(); // the chain
+        ctx.line = lineNo;
+        ctx.raw = line;
+        rules[i] = parseRule(cur, ctx, open, chain, counters, shared, i, origin);
+      }
+    } finally {
+      clearScratch();
+    }
+    return rules;
+  }
+
+  /** The ruleset, its warnings and dangling jumps read (every chain's rules) when first asked for. */
+  ruleset(base: IptablesRuleset, indexes: readonly OpenTable[], sink: WarningSink): IptablesRuleset {
+    let done: { warnings: ParseWarning[]; dangling: DanglingJump[] } | null = null;
+    const complete = (): { warnings: ParseWarning[]; dangling: DanglingJump[] } => {
+      if (done !== null) return done;
+      for (const t of indexes) for (let k = 0; k < t.chains.count; k++) void t.chains.chain(k).rules;
+      // Chains read in any order leave their warnings in that order: back to line order (a stable sort), then
+      // the jump findings, as a parse that reads every rule at once gives them.
+      sink.warnings.sort((a, b) => a.line - b.line);
+      const dangling = danglingOf(this.shared, indexes).sort((a, b) => a.line - b.line);
+      for (const d of dangling) sink.warn(d.line, `jump from ${d.table}/${d.chain} to undefined chain ${d.target}`);
+      done = { warnings: sink.warnings, dangling };
+      return done;
+    };
+    Object.defineProperty(base, 'warnings', { enumerable: true, configurable: true, get: () => complete().warnings });
+    Object.defineProperty(base, 'danglingJumps', { enumerable: true, configurable: true, get: () => complete().dangling });
+    return base;
+  }
 }
 
 function parseCounters(text: string): Counters | null {
@@ -219,19 +372,18 @@ function parseCounters(text: string): Counters | null {
 }
 
 /** ":NAME POLICY [p:b]" at text[start, end); POLICY is "-" for user chains. */
-function declareChain(open: OpenTable, text: string, start: number, end: number, lineNo: number, shared: Shared): void {
+function declareChain(open: OpenTable, text: string, start: number, end: number, lineNo: number, shared: Shared, bodies: ChainBodies | null): void {
   let sp1 = text.indexOf(' ', start);
   if (sp1 < 0 || sp1 > end) sp1 = -1;
   let sp2 = sp1 < 0 ? -1 : text.indexOf(' ', sp1 + 1);
   if (sp2 > end) sp2 = -1;
-  const line = (): string => text.slice(start, end);
-  if (sp1 <= start + 1 || (sp2 < 0 ? end : sp2) === sp1 + 1) throw new ParseError(lineNo, 'bad chain declaration (want ":NAME POLICY [packets:bytes]")', line());
+  if (sp1 <= start + 1 || (sp2 < 0 ? end : sp2) === sp1 + 1) throw new ParseError(lineNo, 'bad chain declaration (want ":NAME POLICY [packets:bytes]")', text.slice(start, end));
   const policyEnd = sp2 < 0 ? end : sp2;
   let policy: 'ACCEPT' | 'DROP' | null;
   if (policyEnd === sp1 + 2 && text.charCodeAt(sp1 + 1) === 45 /* - */) policy = null;
   else if (policyEnd - sp1 - 1 === 6 && text.startsWith('ACCEPT', sp1 + 1)) policy = 'ACCEPT';
   else if (policyEnd - sp1 - 1 === 4 && text.startsWith('DROP', sp1 + 1)) policy = 'DROP';
-  else throw new ParseError(lineNo, `chain ${text.slice(start + 1, sp1)} has an unknown policy ${text.slice(sp1 + 1, policyEnd)}`, line());
+  else throw new ParseError(lineNo, `chain ${text.slice(start + 1, sp1)} has an unknown policy ${text.slice(sp1 + 1, policyEnd)}`, text.slice(start, end));
   let counters: Counters | null = null;
   if (sp2 >= 0) {
     // "[0:0]" on almost every chain: shared, looked up in place.
@@ -239,16 +391,17 @@ function declareChain(open: OpenTable, text: string, start: number, end: number,
     if (counters === null) {
       const ok = end - sp2 > 3 && text.charCodeAt(sp2 + 1) === 91 && text.charCodeAt(end - 1) === 93;
       counters = ok ? parseCounters(text.slice(sp2 + 2, end - 1)) : null;
-      if (!counters) throw new ParseError(lineNo, `chain ${text.slice(start + 1, sp1)} has bad counters ${text.slice(sp2 + 1, end)}`, line());
+      if (!counters) throw new ParseError(lineNo, `chain ${text.slice(start + 1, sp1)} has bad counters ${text.slice(sp2 + 1, end)}`, text.slice(start, end));
       shared.counters.store(text, sp2 + 1, end, counters);
     }
   }
   const name = text.slice(start + 1, sp1);
   const builtin = policy !== null || (BUILTIN_CHAINS[open.table.name]?.includes(name) ?? false);
-  const chain: IptablesChain = { name, table: open.table.name, builtin, policy, counters, line: lineNo, rules: [] };
-  if (!open.chains.add(text, start + 1, sp1, chain)) throw new ParseError(lineNo, `chain ${name} declared twice in table ${open.table.name}`, line());
-  // One small joined string per chain over two existing ones; not a copy of both.
-  open.origins.push(open.chainPrefix + name);
+  const chain = new DumpChain(name, open.table.name, builtin, policy, counters, lineNo);
+  if (!open.chains.add(text, start + 1, sp1, chain)) throw new ParseError(lineNo, `chain ${name} declared twice in table ${open.table.name}`, text.slice(start, end));
+  if (bodies !== null) chain.readLazily(bodies);
+  // One small joined string per chain over two existing ones; not a copy of both. A lazy read joins its own.
+  else open.origins.push(open.chainPrefix + name);
   open.table.chains[name] = chain;
 }
 
@@ -332,7 +485,7 @@ class RuleContext implements BuildContext {
  */
 class Shared {
   readonly matches = new SegmentCache<IptablesMatch>();
-  /** Per table: a target name may be a chain in one table and an extension target in another. */
+  /** The targets of the table being read (see OpenTable). */
   targets = new SegmentCache<IptablesTarget>();
   readonly counters = new SegmentCache<Counters>();
   readonly sections = new SegmentCache<IptablesMatch[]>();
@@ -344,6 +497,12 @@ class Shared {
   /** The open table's targets in the cross-parse cache. */
   persistentTargets: SliceMap<IptablesTarget> | null = null;
   constructor(readonly persistent: IptablesParseCache | null) {}
+
+  /** Reads rules of `open`'s table from now on. */
+  useTable(open: OpenTable): void {
+    this.targets = open.targets;
+    this.persistentTargets = open.persistentTargets;
+  }
 }
 
 /**
@@ -369,7 +528,7 @@ function scanSegmentEnd(cur: LineCursor): number {
   return end;
 }
 
-function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: IptablesChain, prefixCounters: Counters | null, shared: Shared, index: number, origin: string): IptablesRule {
+function parseRule(cur: LineCursor, ctx: RuleContext, open: OpenTable, chain: DumpChain, prefixCounters: Counters | null, shared: Shared, index: number, origin: string): IptablesRule {
   const raw = ctx.raw;
   const lineNo = ctx.line;
   const matches = scratch;
@@ -584,3 +743,9 @@ function addrMatch(kind: 'src' | 'dst', text: string, negate: boolean): Iptables
 // count, never emptied: the slots past the count are stale and never read.
 const scratch: IptablesMatch[] = [];
 const opts: RawOption[] = [];
+
+/** Empties the scratch arrays: they would otherwise keep the last rule's values, slices of its dump, and so the whole dump text, alive. */
+function clearScratch(): void {
+  scratch.length = 0;
+  opts.length = 0;
+}
