@@ -5,7 +5,7 @@ export { ParseError } from './errors.js';
 export type { ParseWarning } from './errors.js';
 
 // iptables-save -> IptablesRuleset
-export { parseIptablesSave } from './iptables/parse.js';
+export { chainWarnings, parseIptablesSave } from './iptables/parse.js';
 export { checkJumps } from './iptables/checkJumps.js';
 export { IptablesParseCache } from './iptables/parseCache.js';
 export type {

@@ -224,6 +224,7 @@ export class Walker {
         const set = nf?.ipsets?.get(name);
         return set ? ipsetMember(set, dirs, pkt) : null;
       },
+      warn: (text) => this.warnOnce(text),
     };
   }
 

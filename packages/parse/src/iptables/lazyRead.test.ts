@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../errors.js';
 import { normaliseForGolden } from '../internal/normalise.js';
-import { parseIptablesSave } from './parse.js';
+import { chainWarnings, parseIptablesSave } from './parse.js';
 import type { IptablesRuleset } from './types.js';
 
 const testdata = fileURLToPath(new URL('../../testdata/', import.meta.url));
@@ -119,5 +119,20 @@ describe('parseIptablesSave: rules read when their chain is first read', () => {
     expect(r.family).toBe('ipv6');
     expect(r.origin).toBe('ip6tables-save v6 nft');
     expect(r.tables['filter']!.chains['X']!.rules[0]!.origin).toBe('ip6tables-save v6 nft / filter / X');
+  });
+
+  it("chainWarnings gives one chain's warnings, read lazily or at once, and a failed read does not repeat them", () => {
+    const body = ['*filter', ':A - [0:0]', ':B - [0:0]', '-A A -m frob --x 1 -j ACCEPT', '-A B -p tcp --frobnicate -j ACCEPT', '-A A -m comment --comment x', 'COMMIT', ''];
+    for (const text of [[HEADER, ...body].join('\n'), ['', ...body].join('\n')]) {
+      const r = parseIptablesSave(text);
+      const chains = r.tables['filter']!.chains;
+      expect(chainWarnings(chains['B']!).map((w) => w.line)).toEqual([6]);
+      expect(chainWarnings(chains['A']!).map((w) => w.line)).toEqual([5]);
+      expect(r.warnings.map((w) => w.line)).toEqual([5, 6]);
+    }
+    const broken = parseIptablesSave([HEADER, '*filter', ':A - [0:0]', '-A A -m frob --x 1 -j ACCEPT', '-A A -s /8 -j DROP', 'COMMIT', ''].join('\n'));
+    const a = broken.tables['filter']!.chains['A']!;
+    for (let round = 0; round < 2; round++) expect(() => chainWarnings(a)).toThrow(/^line 5: -s has an invalid address/);
+    expect(() => broken.warnings).toThrow(ParseError);
   });
 });

@@ -56,6 +56,21 @@ export function parseIptablesSave(text: string, options: ParseIptablesOptions = 
   }
 }
 
+/** The warnings of each chain's rules, as they were read (a chain without any has no entry). */
+const warningsByChain = new WeakMap<IptablesChain, ParseWarning[]>();
+
+/**
+ * The warnings of one chain's rules, in line order (reads the rules if they were not read yet, and so may throw
+ * the ParseError of a rule that cannot be read). Jumps to chains that do not exist are not among them; they
+ * are in the ruleset's `danglingJumps`. A chain that did not come from parseIptablesSave has none.
+ */
+export function chainWarnings(chain: IptablesChain): readonly ParseWarning[] {
+  void chain.rules;
+  return warningsByChain.get(chain) ?? NO_WARNINGS;
+}
+
+const NO_WARNINGS: readonly ParseWarning[] = Object.freeze([]);
+
 function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
   if (typeof text !== 'string') throw new ParseError(0, 'iptables-save input must be a string', typeof text);
   const sink = new WarningSink(opts.strict === true);
@@ -162,6 +177,7 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
         }
         ctx.line = lineNo;
         ctx.raw = line;
+        ctx.chain = chain;
         pending[pendingCount] = parseRule(cur, ctx, open, chain, counters, shared, chain.rules.length + pendingCount, lastOrigin);
         pendingCount++;
         continue;
@@ -196,7 +212,7 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
         decided = true;
         const known = headerSeen || (opts.origin !== undefined && opts.family !== undefined);
         // About one rule per 100 bytes of dump.
-        if (opts.strict !== true && known) bodies = new ChainBodies(text, new RuleIndex((text.length / 100) | 0), shared, ctx, cur);
+        if (opts.strict !== true && known) bodies = new ChainBodies(text, new RuleIndex((text.length / 100) | 0), shared, sink, ctx, cur);
       }
       const table: IptablesTable = { name, line: lineNo, chains: Object.create(null) as Record<string, IptablesChain> };
       tables[name] = table;
@@ -232,7 +248,7 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
 
   if (bodies !== null) {
     bodies.origin = originNow();
-    return bodies.ruleset({ family: family ?? 'ipv4', backend, version, origin: bodies.origin, tables, warnings: [], danglingJumps: [] }, indexes, sink);
+    return bodies.ruleset({ family: family ?? 'ipv4', backend, version, origin: bodies.origin, tables, warnings: [], danglingJumps: [] }, indexes);
   }
 
   // Without a header, the addresses tell the family (checked once per distinct -s/-d segment).
@@ -312,6 +328,7 @@ class ChainBodies implements ChainBodyReader {
     private readonly text: string,
     readonly index: RuleIndex,
     private readonly shared: Shared,
+    private readonly sink: WarningSink,
     private readonly ctx: RuleContext,
     private readonly cur: LineCursor,
   ) {}
@@ -322,6 +339,7 @@ class ChainBodies implements ChainBodyReader {
     shared.useTable(open);
     const origin = `${this.origin} / ${chain.table} / ${chain.name}`;
     const rules = new Array<IptablesRule>(count);
+    const warned = this.sink.warnings.length;
     try {
       for (let i = 0, id = first; i < count; i++, id = index.next[id]!) {
         const lineStart = index.start[id]!;
@@ -334,8 +352,14 @@ class ChainBodies implements ChainBodyReader {
         cur.next(); // the chain
         ctx.line = lineNo;
         ctx.raw = line;
+        ctx.chain = chain;
         rules[i] = parseRule(cur, ctx, open, chain, counters, shared, i, origin);
       }
+    } catch (e) {
+      // Read again next time, from the start: the warnings of this attempt would come twice.
+      this.sink.warnings.length = warned;
+      warningsByChain.delete(chain);
+      throw e;
     } finally {
       clearScratch();
     }
@@ -343,7 +367,8 @@ class ChainBodies implements ChainBodyReader {
   }
 
   /** The ruleset, its warnings and dangling jumps read (every chain's rules) when first asked for. */
-  ruleset(base: IptablesRuleset, indexes: readonly OpenTable[], sink: WarningSink): IptablesRuleset {
+  ruleset(base: IptablesRuleset, indexes: readonly OpenTable[]): IptablesRuleset {
+    const sink = this.sink;
     let done: { warnings: ParseWarning[]; dangling: DanglingJump[] } | null = null;
     const complete = (): { warnings: ParseWarning[]; dangling: DanglingJump[] } => {
       if (done !== null) return done;
@@ -468,9 +493,14 @@ function ruleWord(cur: LineCursor): W | undefined {
 class RuleContext implements BuildContext {
   line = 0;
   raw = '';
+  chain: IptablesChain | null = null;
   constructor(private readonly sink: WarningSink) {}
   warn(message: string): void {
     this.sink.warn(this.line, message, this.raw);
+    const w = this.sink.warnings[this.sink.warnings.length - 1]!;
+    const list = this.chain === null ? undefined : warningsByChain.get(this.chain);
+    if (list !== undefined) list.push(w);
+    else if (this.chain !== null) warningsByChain.set(this.chain, [w]);
   }
   warningCount(): number {
     return this.sink.warnings.length;

@@ -61,7 +61,6 @@ function build(rs: RulesetModel, cache: IptablesParseCache): NodeNetfilter {
     if (ipvs.hasServices) evaluators.push(ipvs);
     warnings.push(...ipvs.warnings);
   }
-  for (const e of evaluators) if (e.backend === 'iptables') warnings.push(...e.warnings);
   const chains = new Map<Hook, BaseChain[]>();
   for (const hook of ['prerouting', 'input', 'forward', 'output', 'postrouting'] as const) {
     chains.set(

@@ -47,6 +47,8 @@ export interface HookContext {
   inDevAddress(): string | null;
   /** ipset membership for -m set; null when the node's ipsets were not captured or the set is unknown. */
   ipsetMember(name: string, dirs: ReadonlyArray<'src' | 'dst'>, pkt: NfPacket): boolean | null;
+  /** Adds a warning to the trace (once): something about the rules this hook read that it could not model. */
+  warn(text: string): void;
 }
 
 export interface NfStep {

@@ -1,4 +1,4 @@
-import type { IptablesChain, IptablesMatch, IptablesRule, IptablesRuleset, IptablesTarget } from '@patchbay/parse';
+import { ParseError, chainWarnings, type IptablesChain, type IptablesMatch, type IptablesRule, type IptablesRuleset, type IptablesTarget } from '@patchbay/parse';
 import { ipToInt } from '@patchbay/resolve';
 import { compileCidr, hex, inCompiled, protoNum, stripCounters } from '../shared.js';
 import type { BaseChain, Hook, HookContext, HookOutcome, NetfilterEvaluator, NfPacket, NfStep } from '../types.js';
@@ -332,16 +332,19 @@ function natAddr(t: { to: { addrFrom?: string; portFrom?: number }[] }, pkt: NfP
 
 export class IptablesEvaluator implements NetfilterEvaluator {
   readonly backend = 'iptables' as const;
+  /**
+   * Always empty: what the parser could not read is told per trace, for the chains that trace reads (see
+   * `enter`), so a trace names only the rules it passed and the dump's other chains are never read.
+   */
   readonly warnings: string[] = [];
   private readonly indexes = new Map<IptablesChain, ChainIndex>();
+  private readonly notes = new Map<IptablesChain, string[]>();
   private readonly chainsByHook = new Map<Hook, BaseChain[]>();
 
   constructor(
     readonly ruleset: IptablesRuleset,
     readonly label = 'iptables',
-  ) {
-    for (const w of ruleset.warnings.slice(0, 20)) this.warnings.push(`iptables-save line ${w.line}: ${w.message}`);
-  }
+  ) {}
 
   baseChains(hook: Hook): BaseChain[] {
     let list = this.chainsByHook.get(hook);
@@ -370,15 +373,32 @@ export class IptablesEvaluator implements NetfilterEvaluator {
     return i;
   }
 
-  private frame(chain: IptablesChain, pkt: NfPacket): Frame {
-    return { chain, pos: 0, order: candidates(this.index(chain), chain, pkt) };
+  /**
+   * The frame that walks `chain` for this packet, after telling the trace what the parser could not read in
+   * it; or, when a rule of the chain cannot be read at all, why not.
+   */
+  private enter(chain: IptablesChain, ctx: HookContext, pkt: NfPacket): Frame | string {
+    let notes = this.notes.get(chain);
+    try {
+      if (notes === undefined) {
+        notes = chainWarnings(chain).slice(0, 20).map((w) => `iptables-save line ${w.line}: ${w.message}`);
+        this.notes.set(chain, notes);
+      }
+      for (const n of notes) ctx.warn(n);
+      return { chain, pos: 0, order: candidates(this.index(chain), chain, pkt) };
+    } catch (err) {
+      if (err instanceof ParseError) return `the rules of ${chain.table}/${chain.name} cannot be read: ${err.message}`;
+      throw err;
+    }
   }
 
   /** Runs one table's built-in chain for one hook; returns one outcome per statistic branch. */
   runBase(tableName: string, base: IptablesChain, ctx: HookContext, pkt: NfPacket): HookOutcome[] {
     const where = `${this.label} ${tableName}/${base.name}`;
     const done: HookOutcome[] = [];
-    const work: Walk[] = [{ pkt, weight: 1, steps: [], stack: [this.frame(base, pkt)] }];
+    const first = this.enter(base, ctx, pkt);
+    if (typeof first === 'string') return [{ weight: 1, verdict: 'unknown', reason: first, pkt, steps: [] }];
+    const work: Walk[] = [{ pkt, weight: 1, steps: [], stack: [first] }];
     let guard = 0;
     while (work.length > 0) {
       const w = work.pop()!;
@@ -452,22 +472,16 @@ export class IptablesEvaluator implements NetfilterEvaluator {
           case 'return':
             w.stack.pop();
             break;
-          case 'jump': {
-            const target = this.ruleset.tables[tableName]?.chains[t.chain];
-            if (!target) {
-              end('unknown', `jump to undefined chain ${t.chain}`);
-              stop = true;
-            } else w.stack.push(this.frame(target, w.pkt));
-            break;
-          }
+          case 'jump':
           case 'goto': {
             const target = this.ruleset.tables[tableName]?.chains[t.chain];
-            if (!target) {
-              end('unknown', `goto undefined chain ${t.chain}`);
+            const next = target ? this.enter(target, ctx, w.pkt) : `${t.kind === 'jump' ? 'jump to' : 'goto'} undefined chain ${t.chain}`;
+            if (typeof next === 'string') {
+              end('unknown', next);
               stop = true;
             } else {
-              w.stack.pop();
-              w.stack.push(this.frame(target, w.pkt));
+              if (t.kind === 'goto') w.stack.pop();
+              w.stack.push(next);
             }
             break;
           }

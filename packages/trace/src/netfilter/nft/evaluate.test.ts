@@ -124,6 +124,7 @@ const ctx = (over: Partial<HookContext> = {}): HookContext => ({
   rpfilter: () => true,
   inDevAddress: () => null,
   ipsetMember: () => null,
+  warn: () => undefined,
   ...over,
 });
 
