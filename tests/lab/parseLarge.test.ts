@@ -80,6 +80,14 @@ describe('iptables-save parser on a large real capture', () => {
     }
   });
 
+  it('read chain by chain (the default parse), the capture gives what a strict parse gives', () => {
+    const lazy = parseIptablesSave(capture);
+    // Last chain first, as a reader that jumps around would, before the comparison reads the rest in order.
+    for (const t of Object.values(lazy.tables).reverse()) for (const c of Object.values(t.chains).reverse()) void c.rules;
+    expect(lazy).toEqual(parseIptablesSave(capture, { strict: true }));
+    expect(lazy.warnings).toEqual([]);
+  });
+
   it('a capture cut anywhere is an error naming a line, or parses; never a crash', () => {
     const lines = capture.split('\n');
     // Cuts at every table boundary and at 40 other lines spread over the capture, each also inside the next line.
@@ -87,13 +95,20 @@ describe('iptables-save parser on a large real capture', () => {
     let errors = 0;
     for (const cut of cuts) {
       for (const text of [lines.slice(0, cut).join('\n'), `${lines.slice(0, cut).join('\n')}\n${(lines[cut] ?? '').slice(0, 17)}`]) {
-        try {
-          parseIptablesSave(text, { strict: true });
-        } catch (err) {
-          expect(err, `cut at line ${cut}`).toBeInstanceOf(ParseError);
-          expect((err as ParseError).message).toMatch(/^line \d+: /);
-          errors += 1;
+        // Read at once, and by default with every chain read afterwards: the same outcome.
+        const outcomes: string[] = [];
+        for (const read of [() => parseIptablesSave(text, { strict: true }), () => parseIptablesSave(text).warnings]) {
+          try {
+            read();
+            outcomes.push('parsed');
+          } catch (err) {
+            expect(err, `cut at line ${cut}`).toBeInstanceOf(ParseError);
+            expect((err as ParseError).message).toMatch(/^line \d+: /);
+            outcomes.push((err as ParseError).message);
+          }
         }
+        expect(outcomes[1], `cut at line ${cut}`).toBe(outcomes[0]);
+        if (outcomes[0] !== 'parsed') errors += 1;
       }
     }
     expect(errors).toBeGreaterThan(cuts.size / 2);
