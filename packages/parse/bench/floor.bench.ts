@@ -5,7 +5,8 @@
 //   words     every word of every rule (quotes honoured) and each rule's chain found by name; builds nothing
 //   skeleton  one object per chain and per rule (raw, line, origin, table, chain, index, counters), no matches or
 //             targets: the part of the model every design with per-rule objects has
-//   parse     parseIptablesSave, strict, everything
+//   parse     parseIptablesSave, strict: every rule read in the parse
+//   index     parseIptablesSave as it is called by default: the dump indexed, no chain's rules read yet
 // Run: npx tsx packages/parse/bench/floor.bench.ts   (NODE_OPTIONS=--expose-gc collects between rounds)
 import { parseIptablesSave } from '../src/index.js';
 import { generateKubeProxyDump } from './kubeProxyDump.js';
@@ -100,6 +101,8 @@ async function main(): Promise<void> {
     words: () => words(text),
     skeleton: () => skeleton(text),
     parse: () => parseIptablesSave(text, { strict: true }),
+    // The default parse: the index above the skeleton, every chain's rules read only when asked for.
+    index: () => parseIptablesSave(text),
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(readers).map((k) => [k, []]));
   // Each result is held until the next reader starts, as a caller would hold it (a dropped one costs no promotion).
