@@ -49,7 +49,6 @@ async function main(): Promise<void> {
     readAll.push(performance.now() - t0);
     results.push(r);
   }
-  let rules = 0;
   for (let run = 0; run < 5; run++) {
     results.length = 0;
     gc?.();
@@ -57,7 +56,7 @@ async function main(): Promise<void> {
     results.push(parseIptablesSave(text, { strict: true }));
     strict.push(performance.now() - t0);
   }
-  rules = countRules(results[0]!);
+  const rules = countRules(results[0]!);
   const heapRead = await heldBy(results);
   results.push(parseIptablesSave(text));
   const heapUnread = await heldBy(results);
