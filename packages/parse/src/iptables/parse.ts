@@ -6,7 +6,7 @@
 // when its chain's rules are first read (see ChainBodies). Unknown options, modules and targets are warnings
 // unless `strict`.
 
-import { ParseError, WarningSink } from '../errors.js';
+import { ParseError, WarningSink, type ParseWarning } from '../errors.js';
 import { normaliseProto } from '../net.js';
 import { ChainIndex } from './chainIndex.js';
 import { DumpChain, type ChainBodyReader } from './dumpChain.js';
@@ -20,7 +20,6 @@ import { NO_OPTIONS, internWords, internedWord, isRuleLevel, readOptions, type R
 import { MODELLED_TARGETS, buildTarget, knownTargetWords, targetArityOf } from './targets.js';
 import { TokenizeError } from './tokenize.js';
 import type { Counters, DanglingJump, IptablesChain, IptablesMatch, IptablesRule, IptablesRuleset, IptablesTable, IptablesTarget, ParseIptablesOptions } from './types.js';
-import type { ParseWarning } from '../errors.js';
 
 const BUILTIN_CHAINS: Record<string, readonly string[]> = {
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
@@ -248,7 +247,7 @@ function readDump(text: string, opts: ParseIptablesOptions): IptablesRuleset {
 
   if (bodies !== null) {
     bodies.origin = originNow();
-    return bodies.ruleset({ family: family ?? 'ipv4', backend, version, origin: bodies.origin, tables, warnings: [], danglingJumps: [] }, indexes);
+    return bodies.ruleset({ family: family ?? 'ipv4', backend, version, origin: bodies.origin, tables, warnings: [], danglingJumps: [] });
   }
 
   // Without a header, the addresses tell the family (checked once per distinct -s/-d segment).
@@ -322,6 +321,7 @@ class SpecialChars {
 class ChainBodies implements ChainBodyReader {
   /** The ruleset's origin prefix, final once the whole dump is indexed. */
   origin = '';
+  /** The dump's tables by name, in dump order. */
   readonly tables = new Map<string, OpenTable>();
 
   constructor(
@@ -367,8 +367,9 @@ class ChainBodies implements ChainBodyReader {
   }
 
   /** The ruleset, its warnings and dangling jumps read (every chain's rules) when first asked for. */
-  ruleset(base: IptablesRuleset, indexes: readonly OpenTable[]): IptablesRuleset {
+  ruleset(base: IptablesRuleset): IptablesRuleset {
     const sink = this.sink;
+    const indexes = [...this.tables.values()];
     let done: { warnings: ParseWarning[]; dangling: DanglingJump[] } | null = null;
     const complete = (): { warnings: ParseWarning[]; dangling: DanglingJump[] } => {
       if (done !== null) return done;
