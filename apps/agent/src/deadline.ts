@@ -24,7 +24,7 @@ export function boundedFs(fs: SystemFs, ms: number): SystemFs {
     readFile: (p) => withDeadline(fs.readFile(p), ms, `read ${p}`),
     readdir: (p) => withDeadline(fs.readdir(p), ms, `list ${p}`),
     inode: (p) => withDeadline(fs.inode(p), ms, `stat ${p}`),
-    isFile: (p) => withDeadline(fs.isFile(p), ms, `stat ${p}`),
+    stat: (p) => withDeadline(fs.stat(p), ms, `stat ${p}`),
   };
 }
 

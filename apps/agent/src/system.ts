@@ -8,7 +8,15 @@ export interface SystemFs {
   readdir(path: string): Promise<string[]>;
   /** Inode of the file a path leads to (stat follows links, as `stat -L` does). */
   inode(path: string): Promise<number>;
-  isFile(path: string): Promise<boolean>;
+  /** What a path leads to (stat follows links); rejects as fs.stat does (ENOENT, EACCES). */
+  stat(path: string): Promise<FileInfo>;
+}
+
+export interface FileInfo {
+  kind: 'file' | 'directory' | 'other';
+  /** Permission bits (mode & 0o7777). */
+  mode: number;
+  size: number;
 }
 
 export const realFs: SystemFs = {
@@ -22,12 +30,9 @@ export const realFs: SystemFs = {
     }
   },
   inode: async (p) => (await fs.stat(p)).ino,
-  isFile: async (p) => {
-    try {
-      return (await fs.stat(p)).isFile();
-    } catch {
-      return false;
-    }
+  stat: async (p) => {
+    const st = await fs.stat(p);
+    return { kind: st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other', mode: st.mode & 0o7777, size: st.size };
   },
 };
 

@@ -17,13 +17,20 @@ describe('CNI', () => {
     expect(parseCniCacheEntry('not json')).toEqual({ netns: null, pod: null });
     expect(parseCniCacheEntry('{"netns":"/x"}')).toEqual({ netns: '/x', pod: null });
   });
-  it('copies configuration files in name order', async () => {
-    const fs = fakeFs({ files: { '/cni/20-b.conf': 'b', '/cni/10-a.conflist': 'a' } });
+  it('ships configuration files in name order, parsed and re-printed', async () => {
+    const fs = fakeFs({ files: { '/cni/20-b.conf': '{"type":"bridge"}', '/cni/10-a.conflist': '{"name":"a","plugins":[]}' } });
     const r = await readCni(fs, '/cni', '/results');
     expect(r.configs).toEqual([
-      { path: '/cni/10-a.conflist', content: 'a' },
-      { path: '/cni/20-b.conf', content: 'b' },
+      { path: '/cni/10-a.conflist', content: JSON.stringify({ name: 'a', plugins: [] }, null, 2) },
+      { path: '/cni/20-b.conf', content: JSON.stringify({ type: 'bridge' }, null, 2) },
     ]);
     expect(r.results).toEqual([]);
+    expect(r.errors).toEqual([]);
+  });
+
+  it('names a file whose name holds control characters without them', async () => {
+    const fs = fakeFs({ files: { '/cni/x\u001b[2Jy.txt': 'z' } });
+    const r = await readCni(fs, '/cni', '/results');
+    expect(r.errors).toEqual(['/cni/x\\u001b[2Jy.txt: not a CNI config file (only *.conf, *.conflist, *.json are read), not read']);
   });
 });

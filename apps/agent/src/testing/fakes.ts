@@ -30,9 +30,11 @@ export interface FakeFsSpec {
   files?: Record<string, string>;
   /** Paths whose stat gives an inode (namespaces, /proc/PID/ns/net). */
   inodes?: Record<string, number>;
+  /** Permission bits of files; 0o644 when not given. */
+  modes?: Record<string, number>;
 }
 
-export function fakeFs({ files = {}, inodes = {} }: FakeFsSpec): SystemFs {
+export function fakeFs({ files = {}, inodes = {}, modes = {} }: FakeFsSpec): SystemFs {
   const all = [...Object.keys(files), ...Object.keys(inodes)];
   const enoent = (p: string) => Object.assign(new Error(`ENOENT: no such file or directory, '${p}'`), { code: 'ENOENT' });
   return {
@@ -48,7 +50,13 @@ export function fakeFs({ files = {}, inodes = {} }: FakeFsSpec): SystemFs {
       if (p in inodes) return inodes[p]!;
       throw enoent(p);
     },
-    isFile: async (p) => p in files,
+    stat: async (p) => {
+      if (p in files) return { kind: 'file', mode: modes[p] ?? 0o644, size: Buffer.byteLength(files[p]!) };
+      const prefix = p.endsWith('/') ? p : `${p}/`;
+      if (all.some((f) => f.startsWith(prefix))) return { kind: 'directory', mode: 0o755, size: 4096 };
+      if (p in inodes) return { kind: 'other', mode: 0o444, size: 0 };
+      throw enoent(p);
+    },
   };
 }
 
@@ -62,7 +70,7 @@ export function faultyFs(fs: SystemFs, faults: Record<string, 'hang' | 'EACCES' 
       if (fault) return Promise.reject(Object.assign(new Error(`${fault}: simulated fault, '${p}'`), { code: fault }));
       return f(p);
     };
-  return { readFile: wrap(fs.readFile), readdir: wrap(fs.readdir), inode: wrap(fs.inode), isFile: wrap(fs.isFile) };
+  return { readFile: wrap(fs.readFile), readdir: wrap(fs.readdir), inode: wrap(fs.inode), stat: wrap(fs.stat) };
 }
 
 export function testdata(name: string): string {
