@@ -1,15 +1,27 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { appRouter, type Source, type TraceFn } from '@patchbay/api';
 import type { Logger } from 'pino';
+import { checkHost, type HostName } from './hostPolicy.js';
 import { loadNext, type NextHandle } from './next.js';
+import { checkRequestTarget } from './requestTarget.js';
 
 // One port for everything: /api/trpc/* goes to tRPC (queries over HTTP, subscriptions over SSE), /healthz and
 // /readyz are answered here, and every other path goes to the Next.js request handler running in this same
 // process. Production (the container) runs this same code.
+
+/**
+ * The most procedures one tRPC batch may call. Without a cap one 14 KB GET ran 300 procedures and twenty such
+ * requests held /healthz for 5 s. The dashboard batches at most a handful (apps/web/src/lib/trpc.ts keeps
+ * its client at or below this number).
+ */
+export const MAX_BATCH_SIZE = 10;
+/** Every procedure is a query or a subscription (GET); a POST body is never needed, so keep it small. */
+const MAX_BODY_BYTES = 64 * 1024;
 
 export interface ServeOptions {
   source: Source;
@@ -17,6 +29,8 @@ export interface ServeOptions {
   port: number;
   host: string;
   log: Logger;
+  /** Names (normalized, see hostPolicy.ts) accepted in the Host header besides IP literals and localhost. */
+  allowedHosts?: readonly HostName[];
   /** The built Next.js app; null serves the API alone with a page saying the UI is not built. */
   webDir: string | null;
 }
@@ -51,6 +65,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/api/trpc/',
+    // tRPC counts the batch before it parses any input or runs any procedure, and answers 400 over the cap.
+    maxBatchSize: MAX_BATCH_SIZE,
+    maxBodySize: MAX_BODY_BYTES,
     createContext: () => ({ source: opts.source, traceFlow: opts.traceFlow }),
     onError: ({ error, path: proc }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ proc, err: error.cause ?? error }, 'procedure failed');
@@ -58,13 +75,21 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     },
   });
 
+  const allowedHosts = new Set(opts.allowedHosts ?? []);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const url = req.url ?? '/';
     res.on('finish', () => {
       if (url.startsWith('/_next/')) return;
-      log.info({ method: req.method, url, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+      // A refused Host is logged (cut short) so that an operator can see which name to allow.
+      const refusedHost = res.statusCode === 421 ? { host: req.headers.host?.slice(0, 255) } : {};
+      log.info({ method: req.method, url, status: res.statusCode, ms: Math.round(performance.now() - started), ...refusedHost }, 'request');
     });
+    // Every request, health checks included: a rebinding page must not read even those.
+    const host = checkHost(req.headers.host, req.socket.localAddress, allowedHosts);
+    if (!host.ok) return send(res, host.status, host.message);
+    const target = checkRequestTarget(req.url);
+    if (!target.ok) return send(res, 400, target.message);
     if (url === '/healthz') return send(res, 200, 'ok\n');
     if (url === '/readyz') {
       try {
@@ -92,7 +117,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;
+  // A wildcard listen is shown as localhost (accepted by the Host check); an IPv6 literal needs brackets.
+  const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
   return {
     url: `http://${shownHost}:${port}/`,
     server,
