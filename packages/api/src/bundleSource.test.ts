@@ -66,21 +66,23 @@ describe('BundleSource', () => {
     expect((await src.reload()).type).toBe('rejected');
     expect(src.lastError()?.message).toBe('reload failed: resolver failed on boom');
 
-    // A half-written snapshot is a new problem: refused, the served state keeps its nodes.
-    await writeFile(path.join(dir, 'cluster.json'), list(['n1', 'n2']));
-    await mkdir(path.join(dir, 'nodes'));
-    await writeFile(path.join(dir, 'nodes', 'n2.json'), '{"schemaVersion": 1, "kind": "NodeSn');
-    const half = await src.reload();
-    expect(half.type).toBe('rejected');
-    expect(src.lastError()?.problems.map((p) => p.file)).toEqual(['nodes/n2.json']);
-    expect(src.current().generation).toBe(1);
-
     // Fixed: accepted, the error clears.
-    await rm(path.join(dir, 'nodes', 'n2.json'));
+    await writeFile(path.join(dir, 'cluster.json'), list(['n1', 'n2']));
     expect((await src.reload()).type).toBe('loaded');
     expect(src.current().generation).toBe(2);
     expect(src.lastError()).toBeNull();
-    expect(events.map((e) => e.type)).toEqual(['rejected', 'rejected', 'rejected', 'loaded']);
+
+    // A half-written snapshot of a node never read well is only that node's problem (issue 25, defect 9): the
+    // rest is applied, the node is not observed, and its problem is listed.
+    await mkdir(path.join(dir, 'nodes'));
+    await writeFile(path.join(dir, 'nodes', 'n2.json'), '{"schemaVersion": 1, "kind": "NodeSn');
+    expect((await src.reload()).type).toBe('loaded');
+    expect(src.current().problems.map((p) => p.file)).toEqual(['nodes/n2.json']);
+    expect(src.current().bundle.snapshots).toEqual([]);
+    expect(src.current().staleNodes).toEqual([]);
+    expect(src.current().generation).toBe(3);
+    expect(src.lastError()).toBeNull();
+    expect(events.map((e) => e.type)).toEqual(['rejected', 'rejected', 'loaded', 'loaded']);
     expect(events[0]).toMatchObject({ error: { at: '2026-11-21T15:00:00.000Z' } });
   });
 

@@ -56,7 +56,7 @@ function routesOf(model: ClusterModel, netnsId: string | null) {
 
 export const appRouter = t.router({
   summary: t.procedure.output(SummaryOutput).query(({ ctx }) => {
-    const { model, problems, loadedAt, generation } = ctx.source.current();
+    const { model, problems, loadedAt, generation, staleNodes } = ctx.source.current();
     const nodes = [...model.nodes.values()];
     return {
       source: ctx.source.description,
@@ -78,6 +78,8 @@ export const appRouter = t.router({
       problems: problems.slice(0, 50),
       warnings: model.warnings.slice(0, 50),
       lastReloadError: ctx.source.lastError(),
+      staleNodes,
+      watchError: ctx.source.watchError(),
     };
   }),
 
@@ -207,11 +209,18 @@ export const appRouter = t.router({
     const stop = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
     try {
       const s = ctx.source.current();
-      yield UpdateEvent.parse({ type: 'hello', generation: s.generation, loadedAt: s.loadedAt, error: ctx.source.lastError() });
+      yield UpdateEvent.parse({ type: 'hello', generation: s.generation, loadedAt: s.loadedAt, error: ctx.source.lastError(), staleNodes: s.staleNodes, watchError: ctx.source.watchError() });
       while (!signal?.aborted) {
         const next = queue.shift();
         if (next) {
-          yield UpdateEvent.parse({ type: next.type, generation: next.state.generation, loadedAt: next.state.loadedAt, error: next.type === 'rejected' ? next.error : null });
+          yield UpdateEvent.parse({
+            type: next.type,
+            generation: next.state.generation,
+            loadedAt: next.state.loadedAt,
+            error: next.type === 'rejected' ? next.error : null,
+            staleNodes: next.state.staleNodes,
+            watchError: next.type === 'watch' ? next.watchError : ctx.source.watchError(),
+          });
           continue;
         }
         await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stop]);

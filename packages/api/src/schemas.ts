@@ -7,6 +7,10 @@ import { Trace } from '@patchbay/schema';
 const name = z.string().min(1).max(253);
 const problem = z.object({ file: z.string(), path: z.string(), message: z.string() });
 const sourceError = z.object({ at: z.string(), message: z.string(), problems: z.array(problem) });
+/** A node served from its last good snapshot because its file went bad (since when, why). */
+const staleNode = z.object({ node: z.string(), file: z.string(), since: z.string(), servedCapturedAt: z.string(), problems: z.array(problem) });
+/** Why changes to the source may be missed right now. */
+const watchError = z.object({ at: z.string(), message: z.string() });
 
 export const SummaryOutput = z.object({
   source: z.string(),
@@ -20,6 +24,8 @@ export const SummaryOutput = z.object({
   problems: z.array(problem),
   warnings: z.array(z.string()),
   lastReloadError: sourceError.nullable(),
+  staleNodes: z.array(staleNode),
+  watchError: watchError.nullable(),
 });
 
 export const ClusterMapInput = z.object({
@@ -183,8 +189,12 @@ export const TraceInput = z.object({
 export const TraceOutput = Trace;
 
 export const UpdateEvent = z.object({
-  type: z.enum(['hello', 'loaded', 'rejected']),
+  /** "watch": watchError changed (set or cleared), the data did not. */
+  type: z.enum(['hello', 'loaded', 'rejected', 'watch']),
   generation: z.number(),
   loadedAt: z.string(),
+  /** The last refused reload, if it is still the latest word. */
   error: sourceError.nullable(),
+  staleNodes: z.array(staleNode),
+  watchError: watchError.nullable(),
 });

@@ -13,6 +13,29 @@ export interface SourceState {
   loadedAt: string;
   /** Increments with every accepted load, so clients can tell states apart. */
   generation: number;
+  /**
+   * Nodes whose snapshot file went bad after it had been good: the last good snapshot is still served (in
+   * `bundle.snapshots` and the model), flagged here so nobody mistakes it for fresh data.
+   */
+  staleNodes: StaleNode[];
+}
+
+export interface StaleNode {
+  node: string;
+  /** The snapshot file that is bad now, e.g. "nodes/n1.json". */
+  file: string;
+  /** ISO time the file was first found bad (kept across reloads while it stays bad). */
+  since: string;
+  /** capturedAt of the snapshot still served. */
+  servedCapturedAt: string;
+  /** What is wrong with the file now (or with the blobs it refers to). */
+  problems: Problem[];
+}
+
+/** Why changes to the source may be missed right now (a watcher failed, the directory is gone). */
+export interface WatchError {
+  at: string;
+  message: string;
 }
 
 export interface SourceError {
@@ -23,7 +46,9 @@ export interface SourceError {
 
 export type SourceEvent =
   | { type: 'loaded'; state: SourceState }
-  | { type: 'rejected'; state: SourceState; error: SourceError };
+  | { type: 'rejected'; state: SourceState; error: SourceError }
+  /** watchError() changed (set or cleared); the state is unchanged. */
+  | { type: 'watch'; state: SourceState; watchError: WatchError | null };
 
 export interface Source {
   /** For people: "bundle /path/to/dir". */
@@ -31,7 +56,9 @@ export interface Source {
   current(): SourceState;
   /** The last reload that was refused (the last good state is still served), or null. */
   lastError(): SourceError | null;
-  /** Called on every accepted or refused reload; returns the unsubscribe function. */
+  /** Set while changes may go unnoticed (a watcher failed, the directory vanished); null when watching works. */
+  watchError(): WatchError | null;
+  /** Called on every accepted or refused reload and every change of watchError(); returns the unsubscribe function. */
   subscribe(listener: (event: SourceEvent) => void): () => void;
 }
 

@@ -10,12 +10,15 @@ export class FakeSource implements Source {
   state: SourceState;
   constructor(model: ClusterModel) {
     const bundle: Bundle = { dir: '/test', meta: null, cluster: emptyCluster(), snapshots: [], blobs: new Map() };
-    this.state = { bundle, model, problems: [], loadedAt: '2026-11-21T14:00:00.000Z', generation: 1 };
+    this.state = { bundle, model, problems: [], loadedAt: '2026-11-21T14:00:00.000Z', generation: 1, staleNodes: [] };
   }
   current(): SourceState {
     return this.state;
   }
   lastError() {
+    return null;
+  }
+  watchError() {
     return null;
   }
   subscribe(l: (e: SourceEvent) => void) {
