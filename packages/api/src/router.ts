@@ -5,6 +5,7 @@ import { buildClusterMap, buildNodeWiring, type DeviceRow } from '@patchbay/topo
 import { EndpointError, parseEndpoint, type Trace, type TraceQuery } from '@patchbay/schema';
 import { selectorMatches } from './internal/labels.js';
 import { search } from './internal/search.js';
+import { formatError } from './internal/errorFormatter.js';
 import { serviceRulesOnNode } from './internal/serviceRules.js';
 import {
   ClusterMapInput,
@@ -21,7 +22,7 @@ import {
   TraceOutput,
   UpdateEvent,
 } from './schemas.js';
-import type { Source, SourceEvent, SourceState } from './source.js';
+import type { Log, Source, SourceEvent, SourceState } from './source.js';
 
 /** Computes a trace on the current state; the server passes @patchbay/trace's traceFlow in (STYLE.md 12). */
 export type TraceFn = (state: SourceState, query: TraceQuery) => Trace | Promise<Trace>;
@@ -29,9 +30,11 @@ export type TraceFn = (state: SourceState, query: TraceQuery) => Trace | Promise
 export interface ApiContext {
   source: Source;
   traceFlow: TraceFn;
+  /** Where internal errors are logged with their id and stack (clients get only the id); stderr when absent. */
+  log?: Log;
 }
 
-const t = initTRPC.context<ApiContext>().create();
+const t = initTRPC.context<ApiContext>().create({ errorFormatter: formatError });
 
 function notFound(message: string): TRPCError {
   return new TRPCError({ code: 'NOT_FOUND', message });
