@@ -36,12 +36,20 @@ const inPlan = (ip: string) => /^192\.0\.2\.\d+$/.test(ip) || /^198\.51\.100\.\d
 
 describe('lab safety', () => {
   it('refuses with a clear message when not root (the CLI run as nobody exits 2 and says why)', async () => {
-    const r = await pexec('runuser', ['-u', 'nobody', '--', process.execPath, `${root}node_modules/tsx/dist/cli.mjs`, cli, 'up', 'flannel-vxlan'], { cwd: '/tmp' }).then(
+    // nobody must be able to load the CLI even from a checkout only root can read (cloned under /root, or
+    // into a `mktemp -d` folder), or this would test file permissions instead of the lab. So the child runs as
+    // nobody (uid and gid 65534, no supplementary groups) keeping one capability, CAP_DAC_READ_SEARCH (read
+    // any file), and nothing it could regain: the bounding set holds only that one and no_new_privs is set.
+    // no_setuid_fixup lets access(2) (fs.existsSync, module resolution) use that capability too; without it
+    // the kernel drops capabilities for access checks of a non-root uid. Reading is all the child has that
+    // nobody lacks; a lab needs CAP_NET_ADMIN and CAP_SYS_ADMIN.
+    const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups', '--bounding-set=-all,+dac_read_search', '--inh-caps=-all,+dac_read_search', '--ambient-caps=+dac_read_search', '--securebits=+no_setuid_fixup', '--no-new-privs', '--'];
+    const r = await pexec('setpriv', [...asNobody, process.execPath, `${root}node_modules/tsx/dist/cli.mjs`, cli, 'up', 'flannel-vxlan'], { cwd: '/tmp' }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
     );
+    expect(r.stderr).toMatch(/^lab: labs need root \(network namespaces, veths, iptables\): running as uid 65534; run as root/);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/labs need root .* running as uid \d+/);
   });
 
   it('refuses with a clear message when `ip netns` is not there (no iproute2 on PATH)', async () => {
