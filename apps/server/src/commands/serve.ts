@@ -12,10 +12,11 @@ interface ServeFlags {
   inCluster?: boolean;
   port: string;
   host?: string;
-  allowedHost: string[];
+  allowedHost?: string[];
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+// No default array: commander would print "(default: [])" in --help.
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 function fail(message: string): never {
   process.stderr.write(`patchbay serve: ${message}\n`);
@@ -38,12 +39,11 @@ export function registerServe(program: Command): void {
       '--allowed-host <name>',
       'a host name (or IP address) clients may use to reach the server, besides localhost and the address it listens on; requests naming any other host get 421 (repeatable)',
       collect,
-      [],
     )
     .action(async (flags: ServeFlags) => {
       const port = Number(flags.port);
       if (!/^\d+$/.test(flags.port) || port > 65535) fail(`--port ${JSON.stringify(flags.port)} is not a port number (0-65535)`);
-      const allowedHosts = flags.allowedHost.map((name) => normalizeAllowedHost(name) ?? fail(`--allowed-host ${JSON.stringify(name)} is not a host name or an IP address`));
+      const allowedHosts = (flags.allowedHost ?? []).map((name) => normalizeAllowedHost(name) ?? fail(`--allowed-host ${JSON.stringify(name)} is not a host name or an IP address`));
       const listen = flags.host ? { host: flags.host, why: 'from --host' } : defaultListenHost();
       const { host } = listen;
       if (flags.kubeconfig || flags.inCluster) fail('the live cluster source is not available in this build yet; use --bundle DIR');
