@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { collectSnapshot, type CollectDeps, type CollectOptions } from './collectSnapshot.js';
+import { DEFAULT_LISTEN, formatListen, isLoopback, parseListen } from './listen.js';
 import { createLogger } from './log.js';
 import { execRun } from './run.js';
 import { realFs } from './system.js';
+import { TokenFile } from './tokenFile.js';
 import { agentVersion } from './version.js';
 
 // patchbay-agent snapshot | serve (DESIGN.md "Command lines").
@@ -114,17 +115,28 @@ function writeInSlices(text: string, slice = 1 << 20) {
 }
 
 function listenAddr(v: string): { host: string; port: number } {
-  const m = /^(?:\[?([^\]]*)\]?:)?(\d+)$/.exec(v);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new InvalidArgumentError(`--listen wants ADDR:PORT or PORT, got "${v}"`);
-  return { host: m[1] || '0.0.0.0', port };
+  const l = parseListen(v);
+  if (!l) throw new InvalidArgumentError(`--listen wants ADDR:PORT, [ADDR]:PORT or PORT, got ${JSON.stringify(v)}`);
+  return l;
+}
+
+function seconds(what: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${what} must be a number of seconds, 0 or more, got ${JSON.stringify(v)}`);
+    return n;
+  };
 }
 
 withCommon(
   program
     .command('serve')
-    .description('serve snapshots over HTTP: /snapshot (ETag), /blobs/SHA256, /healthz, /metrics')
-    .addOption(new Option('--listen <addr:port>', 'where to listen').argParser(listenAddr).default({ host: '0.0.0.0', port: 9465 }, '0.0.0.0:9465'))
+    .description('serve snapshots over HTTP: /snapshot (ETag), /blobs/SHA256, /healthz (live), /readyz (has a snapshot), /metrics')
+    .addOption(
+      new Option('--listen <addr:port>', 'where to listen; an address other than loopback needs --token-file (or --insecure-allow-unauthenticated)')
+        .argParser(listenAddr)
+        .default(DEFAULT_LISTEN, formatListen(DEFAULT_LISTEN)),
+    )
     .addOption(new Option('--interval <seconds>', 'time between collections').argParser(positiveInt('--interval')).default(30))
     .addOption(new Option('--jitter <fraction>', 'spread of the interval, 0..1').default(0.1).argParser((v) => {
       const n = Number(v);
@@ -133,26 +145,48 @@ withCommon(
     }))
     .addOption(new Option('--max-collections <n>', 'collections at once').argParser(positiveInt('--max-collections')).default(1))
     .addOption(new Option('--blob-threshold <bytes>', 'serve larger sections by reference on /blobs').argParser(positiveInt('--blob-threshold')).default(1024 * 1024))
-    .option('--token-file <path>', 'require "Authorization: Bearer <token>" with the token in this file'),
+    .addOption(
+      new Option('--min-refresh-interval <seconds>', 'an on-demand collection (?refresh=1) starts at most this often; between them the cached snapshot is served')
+        .argParser(seconds('--min-refresh-interval'))
+        .default(5),
+    )
+    .option('--token-file <path>', `require "Authorization: Bearer <token>" with the token in this file (one line of printable ASCII, at least 16 characters; re-read when it changes)`)
+    .option('--insecure-allow-unauthenticated', 'serve without a token on an address other than loopback (anyone who reaches it reads the node\'s network state)'),
 ).action(
   async (
-    o: CommonOpts & { listen: { host: string; port: number }; interval: number; jitter: number; maxCollections: number; blobThreshold: number; tokenFile?: string },
+    o: CommonOpts & {
+      listen: { host: string; port: number };
+      interval: number;
+      jitter: number;
+      maxCollections: number;
+      blobThreshold: number;
+      minRefreshInterval: number;
+      tokenFile?: string;
+      insecureAllowUnauthenticated?: boolean;
+    },
   ) => {
     const log = createLogger();
-    let token: string | undefined;
+    const where = formatListen(o.listen);
+    let token: TokenFile | undefined;
     if (o.tokenFile) {
       try {
-        token = readFileSync(o.tokenFile, 'utf8').trim();
+        token = await TokenFile.load(o.tokenFile, { log });
       } catch (err) {
-        log.fatal({ file: o.tokenFile, err: (err as Error).message }, 'cannot read the token file');
+        log.fatal({ file: o.tokenFile }, (err as Error).message);
         process.exitCode = 2;
         return;
       }
-      if (!token) {
-        log.fatal({ file: o.tokenFile }, 'the token file is empty');
+    } else if (!isLoopback(o.listen.host)) {
+      if (!o.insecureAllowUnauthenticated) {
+        log.fatal(
+          { listen: where },
+          `refusing to serve on ${where} without authentication: anyone who reaches that address could read this node's network state. ` +
+            'Pass --token-file FILE, listen on loopback (the default, 127.0.0.1:9465), or pass --insecure-allow-unauthenticated to serve anyway.',
+        );
         process.exitCode = 2;
         return;
       }
+      log.warn({ listen: where }, `serving snapshots WITHOUT AUTHENTICATION on ${where} (--insecure-allow-unauthenticated): anyone who reaches it can read this node's network state`);
     }
     // Loaded here so that `snapshot` does not pay for the HTTP server and prom-client.
     const { createMetrics, observer } = await import('./metrics.js');
@@ -169,6 +203,7 @@ withCommon(
       jitter: o.jitter,
       maxConcurrent: o.maxCollections,
       blobThreshold: o.blobThreshold,
+      minRefreshMs: o.minRefreshInterval * 1000,
       token,
     });
     await server.start();

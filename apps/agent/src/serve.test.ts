@@ -53,6 +53,8 @@ async function start(over: Partial<ServeOptions> = {}) {
     maxConcurrent: 1,
     blobThreshold: 1024,
     shutdownGraceMs: 1000,
+    // Every ?refresh=1 collects here; issue-25-serve.test.ts covers the rate limit.
+    minRefreshMs: 0,
     ...over,
   });
   const addr = await server.start();
@@ -89,9 +91,10 @@ describe('serve', () => {
     expect(inline.iptables[0]!.save).toBe(big);
   });
 
-  it('asks for the bearer token everywhere but /healthz', async () => {
+  it('asks for the bearer token everywhere but /healthz and /readyz', async () => {
     const { base } = await start({ token: 's3cret' });
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect([200, 503]).toContain((await fetch(`${base}/readyz`)).status);
     for (const path of ['/snapshot', '/metrics', `/blobs/${'0'.repeat(64)}`]) {
       const r = await fetch(`${base}${path}`);
       expect(r.status, path).toBe(401);
@@ -119,7 +122,7 @@ describe('serve', () => {
     expect(state.collections - before).toBe(1);
   });
 
-  it('reports a failing collection on /healthz and /snapshot', async () => {
+  it('reports a failing collection on /readyz and /snapshot', async () => {
     const { base } = await start({
       collect: async () => {
         throw new Error('ip: not permitted');
@@ -128,8 +131,15 @@ describe('serve', () => {
     const r = await fetch(`${base}/snapshot`);
     expect(r.status).toBe(503);
     expect(await r.text()).toMatch(/ip: not permitted/);
-    const h = await fetch(`${base}/healthz`);
+    const h = await fetch(`${base}/readyz`);
     expect(h.status).toBe(503);
-    expect(await h.json()).toMatchObject({ status: 'failing', lastError: 'ip: not permitted' });
+    expect(await h.json()).toMatchObject({ status: 'not ready', lastError: 'ip: not permitted' });
+  });
+
+  it('a plain GET never collects while a snapshot exists', async () => {
+    const { base, state } = await start();
+    await (await fetch(`${base}/snapshot`)).arrayBuffer();
+    for (let i = 0; i < 10; i++) await (await fetch(`${base}/snapshot`)).arrayBuffer();
+    expect(state.collections).toBe(1);
   });
 });

@@ -5,10 +5,13 @@ import type { NodeSnapshot } from '@patchbay/schema';
 import { externalise, type Blob } from './blobs.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import type { TokenSource } from './tokenFile.js';
 
 // `patchbay-agent serve`: the snapshot over HTTP. Collections run on a timer (with jitter, so a DaemonSet's agents
-// do not read in step) and on demand (?refresh=1), never more than maxConcurrent at once: an extra request joins
-// the collection under way. The constructor stores; start() listens and starts the timer.
+// do not read in step) and on demand (?refresh=1), never more than maxConcurrent at once. On-demand collections
+// are rate-limited (issue 25: a loop of ?refresh=1 drove 26 collections a second): a request joins the collection
+// under way, and within minRefreshMs of the last one it gets the cached snapshot, with its age in a header.
+// The constructor stores; start() listens and starts the timer.
 
 export interface ServeOptions {
   host: string;
@@ -22,8 +25,12 @@ export interface ServeOptions {
   maxConcurrent: number;
   /** Sections larger than this are served by reference on /blobs/SHA256. */
   blobThreshold: number;
-  /** Required as `Authorization: Bearer TOKEN` on everything but /healthz, when set. */
-  token?: string;
+  /** Required as `Authorization: Bearer TOKEN` on everything but /healthz and /readyz, when set. */
+  token?: string | TokenSource;
+  /** An on-demand collection starts only this long after the last collection started. Default 5 s. */
+  minRefreshMs?: number;
+  /** Clock for the rate limit and ages (tests). */
+  now?: () => number;
   /** How long stop() waits for collections under way. */
   shutdownGraceMs?: number;
 }
@@ -43,6 +50,8 @@ export class SnapshotServer {
   private previousBlobs = new Map<string, Blob>();
   private inFlight: Promise<Current>[] = [];
   private lastError: string | null = null;
+  /** When the last collection (timer or on demand) started; -Infinity before the first. */
+  private lastStart = -Infinity;
   private stopping = false;
 
   constructor(private readonly opts: ServeOptions) {}
@@ -93,6 +102,7 @@ export class SnapshotServer {
     if (this.inFlight.length >= this.opts.maxConcurrent) return this.inFlight[this.inFlight.length - 1]!;
     const { metrics, log } = this.opts;
     const t0 = performance.now();
+    this.lastStart = this.now();
     const p = this.opts
       .collect()
       .then((raw) => {
@@ -101,7 +111,7 @@ export class SnapshotServer {
         // capturedAt changes every time; the ETag covers everything else, so unchanged state answers 304.
         const etag = `W/"${createHash('sha256').update(JSON.stringify({ ...ext.snapshot, capturedAt: '' })).digest('hex').slice(0, 32)}"`;
         const blobs = new Map(ext.blobs.map((b) => [b.ref.sha256, b]));
-        const next: Current = { raw, body, etag, blobs, at: Date.now() };
+        const next: Current = { raw, body, etag, blobs, at: this.now() };
         // Keep the previous snapshot's blobs one round longer: a client may hold its references.
         if (this.current) this.previousBlobs = this.current.blobs;
         this.current = next;
@@ -127,9 +137,29 @@ export class SnapshotServer {
     return p;
   }
 
-  private authorised(req: http.IncomingMessage): boolean {
-    const token = this.opts.token;
-    if (!token) return true;
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  /**
+   * An on-demand collection: the one under way, else a new one unless the last started less than minRefreshMs
+   * ago (null: serve what is cached). The timer's collections are not limited; they are what keeps data fresh.
+   */
+  private onDemand(): { how: 'joined' | 'collected'; snapshot: Promise<Current> } | null {
+    const last = this.inFlight[this.inFlight.length - 1];
+    if (last) return { how: 'joined', snapshot: last };
+    if (this.now() - this.lastStart < this.minRefreshMs()) return null;
+    return { how: 'collected', snapshot: this.refresh() };
+  }
+
+  private minRefreshMs(): number {
+    return this.opts.minRefreshMs ?? 5000;
+  }
+
+  private async authorised(req: http.IncomingMessage): Promise<boolean> {
+    const source = this.opts.token;
+    if (!source) return true;
+    const token = typeof source === 'string' ? source : await source.current();
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     if (!m) return false;
     const a = Buffer.from(m[1]!);
@@ -143,17 +173,24 @@ export class SnapshotServer {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;
     }
+    // Liveness: the process answers. A failing collection is not a reason to restart the agent (a restart
+    // would not fix a missing tool or permission, and the kubelet would restart it forever).
     if (url.pathname === '/healthz') {
-      const ok = this.current !== null || this.lastError === null;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }) + '\n');
+      return;
+    }
+    // Readiness: there is a snapshot to serve (possibly an old one, when later collections failed).
+    if (url.pathname === '/readyz') {
+      const ready = this.current !== null;
       const body = JSON.stringify({
-        status: ok ? 'ok' : 'failing',
+        status: ready ? 'ready' : 'not ready',
         lastCollection: this.current ? new Date(this.current.at).toISOString() : null,
         lastError: this.lastError,
       });
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(body + '\n');
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(body + '\n');
       return;
     }
-    if (!this.authorised(req)) {
+    if (!(await this.authorised(req))) {
       res.writeHead(401, { 'www-authenticate': 'Bearer', 'content-type': 'text/plain' }).end('unauthorized\n');
       return;
     }
@@ -163,16 +200,37 @@ export class SnapshotServer {
       return;
     }
     if (url.pathname === '/snapshot') {
+      const wanted = url.searchParams.get('refresh') === '1' || !this.current;
+      const collection = wanted ? this.onDemand() : null;
+      const refreshHeaders: Record<string, string> = {};
+      if (wanted) {
+        refreshHeaders['x-patchbay-refresh'] = collection ? collection.how : 'rate-limited';
+        if (!collection) refreshHeaders['retry-after'] = String(Math.max(1, Math.ceil((this.lastStart + this.minRefreshMs() - this.now()) / 1000)));
+      }
       let cur: Current;
       try {
-        cur = url.searchParams.get('refresh') === '1' || !this.current ? await this.refresh() : this.current;
+        if (collection) cur = await collection.snapshot;
+        else if (this.current) cur = this.current;
+        else throw new Error(`the last collection failed (${this.lastError ?? 'unknown error'}); on-demand collections start at most every ${this.minRefreshMs() / 1000} s`);
       } catch (err) {
-        res.writeHead(503, { 'content-type': 'text/plain' }).end(`no snapshot: ${err instanceof Error ? err.message : String(err)}\n`);
-        return;
+        if (!this.current) {
+          res.writeHead(503, { 'content-type': 'text/plain', ...refreshHeaders }).end(`no snapshot: ${err instanceof Error ? err.message : String(err)}\n`);
+          return;
+        }
+        // The refresh failed, but the last good snapshot is still worth more than an error.
+        refreshHeaders['x-patchbay-refresh'] = 'failed';
+        cur = this.current;
       }
       const inline = url.searchParams.get('inline') === '1';
       const etag = inline ? cur.etag.replace(/"$/, '-inline"') : cur.etag;
-      const headers = { etag, 'cache-control': 'no-cache', 'content-type': 'application/json' };
+      const headers = {
+        etag,
+        'cache-control': 'no-cache',
+        'content-type': 'application/json',
+        // Whole seconds since this snapshot was collected: a rate-limited refresh says how old what it got is.
+        'x-patchbay-snapshot-age': String(Math.max(0, Math.floor((this.now() - cur.at) / 1000))),
+        ...refreshHeaders,
+      };
       if (matches(req.headers['if-none-match'], etag)) {
         res.writeHead(304, headers).end();
         return;
@@ -196,7 +254,7 @@ export class SnapshotServer {
       res.writeHead(200, { ...headers, 'content-length': b.content.length }).end(b.content);
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /snapshot, /healthz, /metrics\n');
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /snapshot, /healthz, /readyz, /metrics\n');
   }
 }
 
