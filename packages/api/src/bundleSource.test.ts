@@ -31,7 +31,7 @@ async function bundleDir(nodes: string[]): Promise<string> {
   return dir;
 }
 
-describe('BundleSource', () => {
+describe('BundleSource', { timeout: 60_000 }, () => {
   it('loads a bundle and reloads it when it changes', async () => {
     const seen: Bundle[] = [];
     const dir = await bundleDir(['n1']);

@@ -49,7 +49,7 @@ async function get(proc: string, input: string): Promise<{ status: number; body:
   return { status: res.status, body: JSON.parse(text) as ErrorBody, text };
 }
 
-describe('issue 25: API errors carry no stack trace and no internals', () => {
+describe('issue 25: API errors carry no stack trace and no internals', { timeout: 60_000 }, () => {
   it('runs with NODE_ENV unset', () => {
     expect(process.env.NODE_ENV).toBeUndefined();
   });
