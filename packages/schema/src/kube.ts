@@ -163,6 +163,21 @@ export const KubeList = z.looseObject({
   items: z.array(z.unknown()),
 });
 
+/**
+ * An item of a known kind that cluster.json holds but that was left out as invalid, so a reader can say "svc
+ * X is in cluster.json but invalid: <reason>" instead of "not in cluster.json".
+ */
+export interface RejectedObject {
+  kind: KnownKind;
+  /** As the item spells them, when they are strings (the item may be invalid for lacking them). */
+  namespace?: string;
+  name?: string;
+  /** Where the item is, e.g. `$.items[7]`. */
+  path: string;
+  /** The first problem found, as `$.items[7].spec.ports[0].port: Invalid input: ...` (+ how many more). */
+  reason: string;
+}
+
 export interface ClusterObjects {
   nodes: Node[];
   namespaces: Namespace[];
@@ -170,8 +185,10 @@ export interface ClusterObjects {
   services: Service[];
   endpointSlices: EndpointSlice[];
   networkPolicies: NetworkPolicy[];
+  /** Items of known kinds left out as invalid (parseClusterList fills it; absent on objects built in code). */
+  rejected?: RejectedObject[];
 }
 
 export function emptyCluster(): ClusterObjects {
-  return { nodes: [], namespaces: [], pods: [], services: [], endpointSlices: [], networkPolicies: [] };
+  return { nodes: [], namespaces: [], pods: [], services: [], endpointSlices: [], networkPolicies: [], rejected: [] };
 }
