@@ -1,17 +1,11 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { realpath, readdir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import {
-  BundleMeta,
-  NodeSnapshot,
-  emptyCluster,
-  formatProblem,
-  parseClusterList,
-  zodProblems,
-  type ClusterObjects,
-  type Problem,
-} from '@patchbay/schema';
+import { DEFAULT_MAX_JSON_DEPTH, emptyCluster, formatProblem, isError, type BundleMeta, type ClusterObjects, type NodeSnapshot, type Problem } from '@patchbay/schema';
+import { runFileJob, type BundleFileKind, type FileJob, type FileOutcome } from './checkFile.js';
 import { StringInterner } from './internStrings.js';
-import { blobRefs, sha256 } from './sections.js';
+import { ParsePool, runningFromSource } from './parsePool.js';
+import { blobRefs } from './sections.js';
 
 export interface Bundle {
   dir: string;
@@ -32,122 +26,134 @@ export class BundleError extends Error {
   }
 }
 
-const READ_CONCURRENCY = 4;
+const MiB = 1024 * 1024;
 
-/** Runs fn over items with at most `limit` at once. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+/**
+ * The largest file read, by default. The largest real snapshot section is kube-proxy's iptables-save for
+ * 10,000 services, about 17 MB, which writeBundle moves to a blob; a 1,000-node snapshot with every route,
+ * neighbour and FDB entry is about 1 MB. 64 MiB is four times the largest, and what one file may cost to parse
+ * (README, "Memory") stays a few hundred MB.
+ */
+export const DEFAULT_MAX_FILE_BYTES = 64 * MiB;
+/** Deepest nesting an option may ask for: past a few thousand levels, recursion overflows (see DEFAULT_MAX_JSON_DEPTH). */
+const MAX_JSON_DEPTH_CAP = 1000;
+
+export interface LoadBundleOptions {
+  /** Largest bundle.json, cluster.json or nodes/*.json read (bytes); a larger one is a problem of that file. Default 64 MiB. */
+  maxFileBytes?: number;
+  /** Largest blobs/SHA256 read (bytes). Default 64 MiB. */
+  maxBlobBytes?: number;
+  /** Deepest nesting of arrays and objects accepted in a JSON file (1 to 1,000). Default 100. */
+  maxJsonDepth?: number;
+  /**
+   * Worker threads that read and parse files, so the calling thread's event loop keeps turning during a load.
+   * 0 parses on the calling thread (it is blocked for each file). Default: the cores, at most 4; but 0 when
+   * this package runs from its TypeScript source (tests, tsx tools), where a worker takes a second or more to
+   * start (it compiles TypeScript): tests of the workers ask for them.
+   */
+  workers?: number;
+  /** Heap limit of each parse worker (MB); a file that needs more is reported as a problem. Default 2048. */
+  maxWorkerHeapMb?: number;
 }
 
-async function readJson(file: string, rel: string, problems: Problem[]): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    problems.push({ file: rel, path: '$', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
-    return undefined;
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    problems.push({ file: rel, path: '$', message: `not valid JSON: ${(err as Error).message}` });
-    return undefined;
-  }
+/** Runs file jobs on workers or inline, with what each file's value needs on arrival. */
+type Runner = (job: FileJob, onPart: (part: unknown) => void) => Promise<FileOutcome>;
+
+function positiveInt(name: string, v: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (v === undefined) return fallback;
+  if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`loadBundle: ${name} must be an integer from 0 to ${max}, got ${String(v)}`);
+  return v;
 }
 
 /**
  * Reads a bundle directory, validating every file. Never stops at the first problem: it returns what is good
  * and every problem with its file and JSON path. Throws BundleError only when the directory itself is unusable
- * (missing, or no cluster.json).
+ * (missing, or no usable cluster.json). Problems with severity 'warning' leave the data usable.
  */
-export async function loadBundle(dir: string): Promise<{ bundle: Bundle; problems: Problem[] }> {
-  const problems: Problem[] = [];
+export async function loadBundle(dir: string, options: LoadBundleOptions = {}): Promise<{ bundle: Bundle; problems: Problem[] }> {
+  const maxFileBytes = positiveInt('maxFileBytes', options.maxFileBytes, DEFAULT_MAX_FILE_BYTES);
+  const maxBlobBytes = positiveInt('maxBlobBytes', options.maxBlobBytes, DEFAULT_MAX_FILE_BYTES);
+  const limits = { maxDepth: Math.max(1, positiveInt('maxJsonDepth', options.maxJsonDepth, DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_CAP)) };
+  const workers = positiveInt('workers', options.workers, runningFromSource ? 0 : Math.min(4, availableParallelism()), 64);
+  const maxHeapMb = positiveInt('maxWorkerHeapMb', options.maxWorkerHeapMb, 2048);
+
   const abs = path.resolve(dir);
   const st = await stat(abs).catch(() => null);
   if (!st?.isDirectory()) throw new BundleError(dir, [{ file: dir, path: '$', message: 'is not a directory' }]);
+  // Files must resolve to a place under this (see safeRead.ts); the directory itself may be a link.
+  const root = await realpath(abs);
+  const job = (rel: string, what: BundleFileKind, maxBytes = maxFileBytes): FileJob => ({ root, file: path.join(abs, rel), rel, what, maxBytes, limits });
 
-  let meta: BundleMeta | null = null;
-  const metaFile = path.join(abs, 'bundle.json');
-  if (await stat(metaFile).catch(() => null)) {
-    const json = await readJson(metaFile, 'bundle.json', problems);
-    if (json !== undefined) {
-      const parsed = BundleMeta.safeParse(json);
-      if (parsed.success) meta = parsed.data;
-      else problems.push(...zodProblems('bundle.json', parsed.error));
-    }
+  const pool = workers > 0 ? new ParsePool({ size: workers, maxHeapMb }) : null;
+  const run: Runner = pool
+    ? (j, onPart) => pool.run(j, onPart)
+    : async (j, onPart) => {
+        const outcome = runFileJob(j);
+        if (outcome.value !== undefined) onPart(outcome.value);
+        return outcome;
+      };
+  try {
+    return await load(dir, abs, job, run, maxBlobBytes);
+  } finally {
+    await pool?.close();
   }
+}
 
-  const clusterJson = await readJson(path.join(abs, 'cluster.json'), 'cluster.json', problems);
-  if (clusterJson === undefined) throw new BundleError(dir, problems);
-  const { cluster, problems: clusterProblems } = parseClusterList('cluster.json', clusterJson);
-  problems.push(...clusterProblems);
+async function load(
+  dir: string,
+  abs: string,
+  job: (rel: string, what: BundleFileKind, maxBytes?: number) => FileJob,
+  run: Runner,
+  maxBlobBytes: number,
+): Promise<{ bundle: Bundle; problems: Problem[] }> {
+  const nothing = () => {};
+  const interner = new StringInterner();
+  const files = (await readdir(path.join(abs, 'nodes')).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
+
+  // Every file is queued at once; the pool reads as many side by side as it has workers (all at once would
+  // hold every file's text in memory together). Each keeps its own problems, so the report is in file order.
+  const metaP = run(job('bundle.json', { kind: 'meta' }), nothing);
+  const clusterP = run(job('cluster.json', { kind: 'cluster' }), nothing);
+  const nodeP = files.map((f) => run(job(`nodes/${f}`, { kind: 'node', nodeName: f.slice(0, -'.json'.length) }), (part) => interner.internAll(part)));
+
+  const problems: Problem[] = [];
+  const meta = await metaP;
+  // bundle.json is optional: its absence is no problem.
+  const metaMissing = meta.problems.length === 1 && meta.problems[0]!.message === 'cannot read: ENOENT';
+  if (!metaMissing) problems.push(...meta.problems);
+  const cluster = await clusterP;
+  problems.push(...cluster.problems);
+  const nodes = await Promise.all(nodeP);
+  if (cluster.value === undefined) throw new BundleError(dir, problems);
 
   const snapshots: NodeSnapshot[] = [];
-  const nodesDir = path.join(abs, 'nodes');
-  const files = (await readdir(nodesDir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
-  // A few files are read side by side (all at once would hold every file's text in memory together, and a
-  // 1,000-node bundle then spends most of its load in the garbage collector); each keeps its own problems so
-  // the report lists them in file order.
-  const nodeProblems: Problem[][] = files.map(() => []);
-  const interner = new StringInterner();
-  await eachLimited(
-    files,
-    READ_CONCURRENCY,
-    async (f, i) => {
-      const rel = `nodes/${f}`;
-      const problems = nodeProblems[i]!;
-      const json = await readJson(path.join(nodesDir, f), rel, problems);
-      if (json === undefined) return;
-      const parsed = NodeSnapshot.safeParse(json);
-      if (!parsed.success) {
-        problems.push(...zodProblems(rel, parsed.error));
-        return;
-      }
-      const expected = f.slice(0, -'.json'.length);
-      if (parsed.data.nodeName !== expected) {
-        problems.push({ file: rel, path: '$.nodeName', message: `is ${JSON.stringify(parsed.data.nodeName)}, but the file is named for ${JSON.stringify(expected)}` });
-        return;
-      }
-      interner.internAll(parsed.data);
-      snapshots.push(parsed.data);
-    },
-  );
-  problems.push(...nodeProblems.flat());
+  for (const n of nodes) {
+    problems.push(...n.problems);
+    if (n.value !== undefined) snapshots.push(n.value as NodeSnapshot);
+  }
   snapshots.sort((a, b) => a.nodeName.localeCompare(b.nodeName));
 
   const blobs = new Map<string, string>();
+  const nftShas = new Set(snapshots.flatMap((s) => (s.nft && 'sha256' in s.nft ? [s.nft.sha256 as string] : [])));
   const wanted = new Map(snapshots.flatMap((s) => blobRefs(s).map((r) => [r.sha256, { ref: r, node: s.nodeName }] as const)));
   const refs = [...wanted.values()].sort((a, b) => a.ref.sha256.localeCompare(b.ref.sha256));
-  const blobProblems: Problem[][] = refs.map(() => []);
-  await Promise.all(
-    refs.map(async ({ ref, node }, i) => {
-      const rel = `blobs/${ref.sha256}`;
-      const problems = blobProblems[i]!;
-      const text = await readFile(path.join(abs, 'blobs', ref.sha256), 'utf8').catch(() => undefined);
-      if (text === undefined) {
-        problems.push({ file: rel, path: '$', message: `missing (referenced by nodes/${node}.json)` });
-      } else if (sha256(text) !== ref.sha256) {
-        problems.push({ file: rel, path: '$', message: 'content does not match its sha256' });
-      } else {
-        blobs.set(ref.sha256, text);
-      }
-    }),
+  const blobOutcomes = await Promise.all(
+    refs.map(({ ref, node }) =>
+      run(job(`blobs/${ref.sha256}`, { kind: 'blob', sha256: ref.sha256, nft: nftShas.has(ref.sha256), referencedBy: `nodes/${node}.json` }, maxBlobBytes), nothing),
+    ),
   );
-  problems.push(...blobProblems.flat());
+  blobOutcomes.forEach((b, i) => {
+    problems.push(...b.problems);
+    if (typeof b.value === 'string') blobs.set(refs[i]!.ref.sha256, b.value);
+  });
 
-  return { bundle: { dir: abs, meta, cluster: cluster ?? emptyCluster(), snapshots, blobs }, problems };
+  const metaValue = metaMissing || meta.value === undefined ? null : (meta.value as BundleMeta);
+  return { bundle: { dir: abs, meta: metaValue, cluster: (cluster.value as ClusterObjects) ?? emptyCluster(), snapshots, blobs }, problems };
 }
 
-/** Like loadBundle, but any problem at all is an error. */
-export async function readBundle(dir: string): Promise<Bundle> {
-  const { bundle, problems } = await loadBundle(dir);
-  if (problems.length > 0) throw new BundleError(dir, problems);
+/** Like loadBundle, but any problem that is not a warning is an error. */
+export async function readBundle(dir: string, options: LoadBundleOptions = {}): Promise<Bundle> {
+  const { bundle, problems } = await loadBundle(dir, options);
+  if (problems.some(isError)) throw new BundleError(dir, problems);
   return bundle;
 }
