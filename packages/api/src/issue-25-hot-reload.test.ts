@@ -6,6 +6,7 @@ import type { Bundle } from '@patchbay/bundle';
 import { realSnapshot } from '../../schema/src/testSnapshot.js';
 import { testModel } from '../../topology/testdata/model.js';
 import { BundleSource, type BundleSourceOptions } from './bundleSource.js';
+import { createCaller } from './router.js';
 
 // Issue 25, defect 3: hot reload silently stopped after a file was replaced by rename, the bundle directory was
 // swapped, or a file or nodes/ was deleted and recreated (Node's recursive fs.watch on Linux follows inodes, not
@@ -153,9 +154,12 @@ describe('issue 25: hot reload keeps working however a file is replaced', () => 
     await rename(ctx.dir, away);
     await eventually('the vanished directory reported', () => src.watchError() !== null);
     expect(src.watchError()?.message).toMatch(/bundle directory .* is gone/);
-    // The last good state is still served.
+    // The last good state is still served, and the API's status says changes may be missed.
     expect(served(src, 'n1')).toBe(at(0));
+    const caller = createCaller({ source: src, traceFlow: () => { throw new Error('unused'); } });
+    expect((await caller.summary()).watchError?.message).toMatch(/bundle directory .* is gone/);
     await writeBundleDir(ctx.dir, at(5), ['n1', 'n2']);
     await eventually('the directory back and read', () => served(src, 'n1') === at(5) && src.watchError() === null);
+    expect((await caller.summary()).watchError).toBeNull();
   }, 120_000);
 });
