@@ -68,10 +68,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     // tRPC counts the batch before it parses any input or runs any procedure, and answers 400 over the cap.
     maxBatchSize: MAX_BATCH_SIZE,
     maxBodySize: MAX_BODY_BYTES,
-    createContext: () => ({ source: opts.source, traceFlow: opts.traceFlow }),
+    // The API's error formatter logs an internal error (with the id the client is shown) through this log.
+    createContext: () => ({ source: opts.source, traceFlow: opts.traceFlow, log }),
     onError: ({ error, path: proc }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ proc, err: error.cause ?? error }, 'procedure failed');
-      else log.debug({ proc, code: error.code, message: error.message }, 'procedure refused');
+      if (error.code !== 'INTERNAL_SERVER_ERROR') log.debug({ proc, code: error.code, message: error.message }, 'procedure refused');
     },
   });
 

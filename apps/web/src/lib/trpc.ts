@@ -1,9 +1,11 @@
-import { createTRPCReact } from '@trpc/react-query';
+import { createTRPCReact, type CreateTRPCReact } from '@trpc/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '@patchbay/api';
 
 // The web app talks to the server over tRPC only; the router's type is all it takes from @patchbay/api.
-export const trpc = createTRPCReact<AppRouter>();
+// Annotated so that a declaration build (the server's type-check reaches this file through a test) can name
+// the type without reaching into @patchbay/api's internals.
+export const trpc: CreateTRPCReact<AppRouter, unknown> = createTRPCReact<AppRouter>();
 
 /**
  * Options for the dashboard's httpBatchLink (`httpBatchLink({ url, ...batchLinkOptions })`). The server refuses
