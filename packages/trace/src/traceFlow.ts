@@ -1,6 +1,7 @@
 import { EndpointError, parseEndpoint, type Endpoint, type Hop, type Trace, type TracePath, type Verdict } from '@patchbay/schema';
 import type { ClusterModel, NetnsModel, PodModel } from '@patchbay/resolve';
 import { TraceInputError } from './errors.js';
+import { TraceBudget, type TraceLimits } from './limits.js';
 import type { NfPacket } from './netfilter/types.js';
 import { evaluateNetworkPolicy, type PolicyPeer, type PolicyResult } from './policy/networkPolicy.js';
 import { Walker, newFlow, type PathEnd } from './walk.js';
@@ -172,7 +173,11 @@ function overall(paths: TracePath[]): Verdict {
 
 const round = (w: number) => Math.round(w * 10000) / 10000;
 
-export function traceFlow(model: ClusterModel, query: TraceQueryInput): Trace {
+/**
+ * `limits` bound what the trace may spend (time, rules looked at, steps kept; see limits.ts); paths not decided
+ * within them end `unknown`, naming the limit.
+ */
+export function traceFlow(model: ClusterModel, query: TraceQueryInput, limits: Partial<TraceLimits> = {}): Trace {
   const proto = query.proto;
   if (proto !== 'tcp' && proto !== 'udp' && proto !== 'icmp') throw new TraceInputError(`proto must be tcp, udp or icmp, not ${JSON.stringify(proto)}`);
   const qport = query.port ?? null;
@@ -182,7 +187,7 @@ export function traceFlow(model: ClusterModel, query: TraceQueryInput): Trace {
   const dst = resolveDestination(model, toE, proto, qport);
   const src = resolveSource(model, fromE, () => dst.ip);
   const q = { from: query.from, to: query.to, proto, port: dst.port };
-  const walker = new Walker(model);
+  const walker = new Walker(model, new TraceBudget(limits));
   const warnings: string[] = [];
 
   if (src.unknown || !src.netns) {

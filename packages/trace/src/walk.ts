@@ -1,5 +1,6 @@
 import type { Hop, Verdict } from '@patchbay/schema';
 import { lookupRoute, type ClusterModel, type DeviceModel, type NetnsModel, type NodeModel, type RouteEntry } from '@patchbay/resolve';
+import { TraceBudget } from './limits.js';
 import { ipsetMember, netfilterFor, runHook } from './netfilter/registry.js';
 import type { CtState, Hook, HookContext, HookOutcome, NfPacket } from './netfilter/types.js';
 
@@ -73,7 +74,17 @@ export class Walker {
   private readonly portCache = new Map<string, DeviceModel[]>();
   readonly warnings: string[] = [];
 
-  constructor(readonly model: ClusterModel) {}
+  /** One budget for every walk of a trace (request, reply, handshake): see limits.ts. */
+  constructor(
+    readonly model: ClusterModel,
+    readonly budget: TraceBudget = new TraceBudget(),
+  ) {}
+
+  /** A copy of a path for a fork; its hops count against the trace's memory budget. */
+  private fork(st: FlowState): FlowState {
+    this.budget.fork(st.hops.length);
+    return clone(st);
+  }
 
   warnOnce(text: string): void {
     if (this.warned.has(text)) return;
@@ -83,6 +94,7 @@ export class Walker {
 
   private hop(st: FlowState, ns: NetnsModel, device: string | null, stage: string, action: string, evidence: string): void {
     st.hops.push({ node: ns.node, netns: ns.label, device, stage, action, packet: { src: st.pkt.src, dst: st.pkt.dst, sport: st.pkt.sport, dport: st.pkt.dport }, evidence });
+    this.budget.keep(1);
   }
 
   private end(st: FlowState, verdict: Verdict, reason: string, deliveredTo: string | null = null): PathEnd[] {
@@ -225,6 +237,7 @@ export class Walker {
         return set ? ipsetMember(set, dirs, pkt) : null;
       },
       warn: (text) => this.warnOnce(text),
+      budget: this.budget,
     };
   }
 
@@ -245,10 +258,14 @@ export class Walker {
     const ended: PathEnd[] = [];
     const single = outcomes.length === 1;
     for (const o of outcomes) {
-      const s = single ? st : clone(st);
+      const s = single ? st : this.fork(st);
       s.weight = st.weight * o.weight;
+      this.budget.keep(o.steps.length);
+      // Every step of one hook saw the packet as it entered the hook: one packet object serves them all.
+      const packet = { src: s.pkt.src, dst: s.pkt.dst, sport: s.pkt.sport, dport: s.pkt.dport };
+      const device = hook === 'prerouting' || hook === 'input' ? inDev : outDev;
       for (const step of o.steps) {
-        s.hops.push({ node: ns.node, netns: ns.label, device: hook === 'prerouting' || hook === 'input' ? inDev : outDev, stage: step.where.startsWith('ipvs') ? 'ipvs' : 'netfilter', action: `${step.where}: ${step.action}`, packet: { src: s.pkt.src, dst: s.pkt.dst, sport: s.pkt.sport, dport: s.pkt.dport }, evidence: step.evidence });
+        s.hops.push({ node: ns.node, netns: ns.label, device, stage: step.where.startsWith('ipvs') ? 'ipvs' : 'netfilter', action: `${step.where}: ${step.action}`, packet, evidence: step.evidence });
       }
       s.pkt = { ...o.pkt };
       if (o.verdict === 'accept') live.push({ st: s, ipvs: o.ipvsForward === true });

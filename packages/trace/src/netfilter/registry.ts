@@ -92,6 +92,9 @@ export interface HookRun {
 export function runHook(nf: NodeNetfilter | null, ctx: HookContext, pkt: NfPacket, natAllowed: boolean): HookOutcome[] {
   let live: HookOutcome[] = [{ weight: 1, verdict: 'accept', reason: null, pkt, steps: [] }];
   if (!nf) return live;
+  // A trace that has spent its budget decides nothing more: every hook it still reaches ends the path.
+  const spent = ctx.budget.check();
+  if (spent !== null) return [{ weight: 1, verdict: 'unknown', reason: spent, pkt, steps: [] }];
   const chains = nf.chains.get(ctx.hook) ?? [];
   const done: HookOutcome[] = [];
   for (const chain of chains) {
@@ -106,6 +109,8 @@ export function runHook(nf: NodeNetfilter | null, ctx: HookContext, pkt: NfPacke
       const snat = ctx.ct.snat || o.pkt.src !== ctx.ct.orig.src;
       const c = dnat === ctx.ct.dnat && snat === ctx.ct.snat ? ctx : { ...ctx, ct: { ...ctx.ct, dnat, snat } };
       for (const r of chain.run(c, o.pkt)) {
+        // The earlier chains' steps are copied into each outcome of this one.
+        if (o.steps.length > 0) ctx.budget.keep(o.steps.length);
         const merged: HookOutcome = { ...r, weight: o.weight * r.weight, steps: [...o.steps, ...r.steps] };
         if (r.ipvsForward) merged.ipvsForward = true;
         if (merged.weight <= 0) continue;

@@ -1,4 +1,5 @@
 import type { ClusterModel, NodeModel } from '@patchbay/resolve';
+import type { TraceBudget } from '../limits.js';
 
 // The one interface every dataplane reader implements (iptables, nft, IPVS): it offers base chains per hook,
 // each with the kernel priority it runs at, so the registry can interleave backends in the kernel's order.
@@ -49,6 +50,8 @@ export interface HookContext {
   ipsetMember(name: string, dirs: ReadonlyArray<'src' | 'dst'>, pkt: NfPacket): boolean | null;
   /** Adds a warning to the trace (once): something about the rules this hook read that it could not model. */
   warn(text: string): void;
+  /** What the whole trace may still spend: every rule visit and kept step is counted against it. */
+  budget: TraceBudget;
 }
 
 export interface NfStep {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIpsetSave, parseIptablesSave } from '@patchbay/parse';
 import { IptablesEvaluator } from './evaluate.js';
+import { TraceBudget } from '../../limits.js';
 import type { HookContext, NfPacket } from '../types.js';
 import { ipsetMember } from '../registry.js';
 
@@ -23,6 +24,7 @@ function ctx(over: Partial<HookContext> = {}): HookContext {
     inDevAddress: () => '10.244.1.1',
     ipsetMember: () => null,
     warn: () => undefined,
+    budget: new TraceBudget(),
     ...over,
   };
 }
@@ -144,6 +146,10 @@ describe('iptables targets', () => {
     expect(r2.map((o) => o.verdict)).toEqual(['drop']);
     const r3 = run('filter', 'FORWARD', ['-A FORWARD -g B', '-A FORWARD -j DROP', '-A B -j RETURN'], pkt(), ctx(), ['B']);
     expect(r3.map((o) => o.verdict)).toEqual(['accept']);
+  });
+  it('entering a chain again after it returned is no jump loop', () => {
+    const out = run('filter', 'FORWARD', ['-A FORWARD -j X', '-A FORWARD -j X', '-A FORWARD -j DROP', '-A X -p udp -j ACCEPT'], pkt(), ctx(), ['X']);
+    expect(out.map((o) => [o.verdict, o.reason])).toEqual([['drop', 'DROP in filter/FORWARD']]);
   });
   it('DNAT rewrites the destination and ends the nat chain', () => {
     const out = run('nat', 'PREROUTING', ['-A PREROUTING -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.244.2.3:8080', '-A PREROUTING -j DNAT --to-destination 1.1.1.1']);

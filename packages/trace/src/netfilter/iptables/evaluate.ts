@@ -1,5 +1,6 @@
 import { ParseError, chainWarnings, type IptablesChain, type IptablesMatch, type IptablesRule, type IptablesRuleset, type IptablesTarget } from '@patchbay/parse';
 import { ipToInt } from '@patchbay/resolve';
+import { loopText } from '../../limits.js';
 import { compileCidr, hex, inCompiled, protoNum, stripCounters } from '../shared.js';
 import type { BaseChain, Hook, HookContext, HookOutcome, NetfilterEvaluator, NfPacket, NfStep } from '../types.js';
 
@@ -287,6 +288,22 @@ interface Frame {
   /** Next position in `order` (or in chain.rules when order is null). */
   pos: number;
   order: number[] | null;
+  /** The chains a `-g` (goto) left for this one, outermost first: still on the path, though not on the stack. */
+  via: readonly IptablesChain[];
+}
+
+/**
+ * How many chains deep a walk may nest (jumps, plus the chains a goto left). x_tables has no fixed constant: the
+ * kernel sizes a table's jump stack by its number of jump rules, and refuses loops when the table is loaded
+ * (mark_source_chains). Rulesets people run nest a handful of chains (kube-proxy: PREROUTING, KUBE-SERVICES,
+ * KUBE-SVC-*, KUBE-SEP-*, KUBE-MARK-MASQ; Calico about ten), so 256, 16 times nft's fixed jump stack, is far
+ * past anything real while keeping each walk's stack, and the loop check over it, small.
+ */
+export const IPTABLES_MAX_DEPTH = 256;
+
+/** The chains a walk is in, outermost first: each frame's goto predecessors, then its own chain. */
+function pathOf(stack: Frame[]): IptablesChain[] {
+  return stack.flatMap((f) => [...f.via, f.chain]);
 }
 
 interface Walk {
@@ -339,6 +356,7 @@ export class IptablesEvaluator implements NetfilterEvaluator {
   readonly warnings: string[] = [];
   private readonly indexes = new Map<IptablesChain, ChainIndex>();
   private readonly notes = new Map<IptablesChain, string[]>();
+  private readonly wheres = new Map<IptablesChain, string>();
   private readonly chainsByHook = new Map<Hook, BaseChain[]>();
 
   constructor(
@@ -367,6 +385,13 @@ export class IptablesEvaluator implements NetfilterEvaluator {
     return list;
   }
 
+  /** "iptables-nft filter/KUBE-A", made once per chain: a trace may keep hundreds of thousands of steps. */
+  private where(tableName: string, chain: IptablesChain): string {
+    let w = this.wheres.get(chain);
+    if (w === undefined) this.wheres.set(chain, (w = `${this.label} ${tableName}/${chain.name}`));
+    return w;
+  }
+
   private index(chain: IptablesChain): ChainIndex {
     let i = this.indexes.get(chain);
     if (!i) this.indexes.set(chain, (i = buildIndex(chain)));
@@ -385,11 +410,29 @@ export class IptablesEvaluator implements NetfilterEvaluator {
         this.notes.set(chain, notes);
       }
       for (const n of notes) ctx.warn(n);
-      return { chain, pos: 0, order: candidates(this.index(chain), chain, pkt) };
+      return { chain, pos: 0, order: candidates(this.index(chain), chain, pkt), via: [] };
     } catch (err) {
       if (err instanceof ParseError) return `the rules of ${chain.table}/${chain.name} cannot be read: ${err.message}`;
       throw err;
     }
+  }
+
+  /**
+   * Whether entering `target` from the chains of `stack` is a jump loop or nests too deep; null when neither.
+   * The kernel refuses both when the table is loaded, so such a bundle's rules cannot be what ran: the path is
+   * `unknown`, naming the loop.
+   */
+  private nestingProblem(tableName: string, stack: Frame[], target: IptablesChain): { action: string; reason: string } | null {
+    const path = pathOf(stack);
+    const at = path.indexOf(target);
+    if (at >= 0) {
+      const loop = loopText([...path.slice(at), target].map((c) => c.name));
+      return { action: 'jump loop', reason: `jump loop in ${this.label} ${tableName}: ${loop} (the kernel refuses a table whose chains loop, so these rules cannot be what ran)` };
+    }
+    if (path.length >= IPTABLES_MAX_DEPTH) {
+      return { action: 'too deep', reason: `${this.label} ${tableName}: entering ${target.name} would nest more than ${IPTABLES_MAX_DEPTH} chains deep (from ${loopText(path.map((c) => c.name))}), past what the tracer follows` };
+    }
+    return null;
   }
 
   /** Runs one table's built-in chain for one hook; returns one outcome per statistic branch. */
@@ -398,13 +441,18 @@ export class IptablesEvaluator implements NetfilterEvaluator {
     const done: HookOutcome[] = [];
     const first = this.enter(base, ctx, pkt);
     if (typeof first === 'string') return [{ weight: 1, verdict: 'unknown', reason: first, pkt, steps: [] }];
+    const budget = ctx.budget;
     const work: Walk[] = [{ pkt, weight: 1, steps: [], stack: [first] }];
-    let guard = 0;
     while (work.length > 0) {
       const w = work.pop()!;
       for (;;) {
-        if (++guard > 1_000_000) {
-          done.push({ weight: w.weight, verdict: 'unknown', reason: 'iptables evaluation did not terminate (jump loop?)', pkt: w.pkt, steps: w.steps });
+        // Every rule looked at is paid for by the trace; once it is spent, this walk and every one still
+        // queued end here, together, with the reason (their weights summed, so the outcomes still add up).
+        const spent = budget.visit();
+        if (spent !== null) {
+          // One outcome for this walk and every branch still queued: a spent budget must not leave thousands.
+          const weight = work.splice(0).reduce((sum, x) => sum + x.weight, w.weight);
+          done.push({ weight, verdict: 'unknown', reason: spent, pkt: w.pkt, steps: w.steps });
           break;
         }
         const f = w.stack[w.stack.length - 1];
@@ -413,6 +461,7 @@ export class IptablesEvaluator implements NetfilterEvaluator {
           const policy = base.policy ?? 'ACCEPT';
           if (policy === 'DROP') {
             w.steps.push({ where, action: `policy DROP of ${tableName}/${base.name}`, evidence: `:${base.name} DROP` });
+            budget.keep(1);
             done.push({ weight: w.weight, verdict: 'drop', reason: `the policy of ${tableName}/${base.name} is DROP`, pkt: w.pkt, steps: w.steps });
           } else done.push({ weight: w.weight, verdict: 'accept', reason: null, pkt: w.pkt, steps: w.steps });
           break;
@@ -440,17 +489,20 @@ export class IptablesEvaluator implements NetfilterEvaluator {
         if (!matched) continue;
         if (unknown !== null) {
           if (rule.target === null || rule.target.kind === 'log' || (rule.target.kind === 'other' && /^(NFLOG|TRACE|AUDIT)$/.test(rule.target.name))) continue;
-          w.steps.push({ where: `${this.label} ${tableName}/${rule.chain}`, action: `cannot evaluate ${unknown}`, evidence: stripCounters(rule.raw) });
+          w.steps.push({ where: this.where(tableName, f.chain), action: `cannot evaluate ${unknown}`, evidence: stripCounters(rule.raw) });
+          budget.keep(1);
           done.push({ weight: w.weight, verdict: 'unknown', reason: `rule needs ${unknown}: ${stripCounters(rule.raw)}`, pkt: w.pkt, steps: w.steps });
           break;
         }
         if (prob < 1) {
           // Fork: the packets that do not match continue with the next rule.
           work.push({ pkt: w.pkt, weight: w.weight * (1 - prob), steps: [...w.steps], stack: w.stack.map((x) => ({ ...x })) });
+          budget.fork(w.steps.length + w.stack.length);
           w.weight *= prob;
         }
-        const step: NfStep = { where: `${this.label} ${tableName}/${rule.chain}`, action: targetText(rule.target), evidence: stripCounters(rule.raw) };
+        const step: NfStep = { where: this.where(tableName, f.chain), action: targetText(rule.target), evidence: stripCounters(rule.raw) };
         w.steps.push(step);
+        budget.keep(1);
         const t = rule.target;
         if (!t) continue;
         const end = (verdict: HookOutcome['verdict'], reason: string | null) => done.push({ weight: w.weight, verdict, reason, pkt: w.pkt, steps: w.steps });
@@ -475,12 +527,19 @@ export class IptablesEvaluator implements NetfilterEvaluator {
           case 'jump':
           case 'goto': {
             const target = this.ruleset.tables[tableName]?.chains[t.chain];
-            const next = target ? this.enter(target, ctx, w.pkt) : `${t.kind === 'jump' ? 'jump to' : 'goto'} undefined chain ${t.chain}`;
+            const bad = target ? this.nestingProblem(tableName, w.stack, target) : null;
+            if (bad !== null) step.action = `${step.action}: ${bad.action}`;
+            const next = !target ? `${t.kind === 'jump' ? 'jump to' : 'goto'} undefined chain ${t.chain}` : bad !== null ? bad.reason : this.enter(target, ctx, w.pkt);
             if (typeof next === 'string') {
               end('unknown', next);
               stop = true;
             } else {
-              if (t.kind === 'goto') w.stack.pop();
+              if (t.kind === 'goto') {
+                // The kernel replaces the current chain (a RETURN goes back past it), but the chain is still on
+                // the path: a goto loop (A -g B, B -g A) never grows the stack and must be seen all the same.
+                const left = w.stack.pop()!;
+                next.via = [...left.via, left.chain];
+              }
               w.stack.push(next);
             }
             break;

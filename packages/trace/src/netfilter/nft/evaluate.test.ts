@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NftEvaluator } from './evaluate.js';
+import { TraceBudget } from '../../limits.js';
 import type { HookContext, NfPacket } from '../types.js';
 
 // A kube-proxy-shaped nftables ruleset in `nft -j list ruleset` form (libnftables-json(5)).
@@ -125,6 +126,7 @@ const ctx = (over: Partial<HookContext> = {}): HookContext => ({
   inDevAddress: () => null,
   ipsetMember: () => null,
   warn: () => undefined,
+  budget: new TraceBudget(),
   ...over,
 });
 

@@ -1,6 +1,7 @@
 import { parseNftRuleset, type NftChain, type NftElement, type NftExpr, type NftModel, type NftRule, type NftSet, type NftStatement } from '@patchbay/parse';
 import type { NftRuleset } from '@patchbay/schema';
 import { ipToInt } from '@patchbay/resolve';
+import { loopText } from '../../limits.js';
 import { compileCidr, hex, inCompiled, protoNum } from '../shared.js';
 import type { BaseChain, Hook, HookContext, HookOutcome, NetfilterEvaluator, NfPacket, NfStep } from '../types.js';
 
@@ -11,12 +12,35 @@ import type { BaseChain, Hook, HookContext, HookOutcome, NetfilterEvaluator, NfP
 
 type V = string | number | V[] | null;
 
+interface Frame {
+  chain: NftChain;
+  pos: number;
+  /** The chains a goto left for this one, outermost first: still on the path, though not on the stack. */
+  via: readonly NftChain[];
+}
+
 interface Walk {
   pkt: NfPacket;
   weight: number;
   steps: NfStep[];
-  stack: { chain: NftChain; pos: number }[];
+  stack: Frame[];
+  /** Set when a verdict applied to a forked branch could not be followed (a loop, too deep): why. */
+  stop?: string;
 }
+
+/**
+ * How many chains a walk may enter below its base chain (jumps and gotos alike). nf_tables keeps a jump stack
+ * of NFT_JUMP_STACK_SIZE (16) and refuses, when the ruleset is loaded, any loop and any nesting past it
+ * (nft_chain_validate), so a deeper bundle cannot be what ran. kube-proxy's nft mode nests three.
+ */
+export const NFT_MAX_DEPTH = 16;
+
+/**
+ * The most branches one expression may fork into (`numgen ... mod N`, and the product over a concatenation):
+ * one per endpoint of a service, so far above any real service, but a bundle's `mod 4294967295` must not
+ * allocate billions of branches before the trace's budget is ever consulted.
+ */
+const MAX_FORK = 65_536;
 
 const HOOKS = new Set<Hook>(['prerouting', 'input', 'forward', 'output', 'postrouting']);
 
@@ -200,12 +224,14 @@ export class NftEvaluator implements NetfilterEvaluator {
       }
       case 'numgen':
         if (e.mode !== 'random' && e.mode !== 'inc') return { unknown: `numgen ${e.mode}` };
+        if (!Number.isInteger(e.mod) || e.mod < 1 || e.mod > MAX_FORK) return { unknown: `numgen mod ${e.mod} (the tracer follows 1 to ${MAX_FORK} branches)` };
         return Array.from({ length: e.mod }, (_, i) => ({ v: i + e.offset, w: 1 / e.mod }));
       case 'concat': {
         let acc: { v: V[]; w: number }[] = [{ v: [], w: 1 }];
         for (const p of e.parts) {
           const r = this.value(p, ctx, pkt, chain);
           if (!Array.isArray(r)) return r;
+          if (acc.length * r.length > MAX_FORK) return { unknown: `a concatenation forking into ${acc.length * r.length} branches (the tracer follows up to ${MAX_FORK})` };
           acc = acc.flatMap((a) => r.map((x) => ({ v: [...a.v, x.v], w: a.w * x.w })));
         }
         return acc;
@@ -263,14 +289,23 @@ export class NftEvaluator implements NetfilterEvaluator {
 
   runBase(base: NftChain, ctx: HookContext, pkt: NfPacket): HookOutcome[] {
     const done: HookOutcome[] = [];
-    const work: Walk[] = [{ pkt, weight: 1, steps: [], stack: [{ chain: base, pos: 0 }] }];
-    let guard = 0;
+    const budget = ctx.budget;
+    const work: Walk[] = [{ pkt, weight: 1, steps: [], stack: [{ chain: base, pos: 0, via: [] }] }];
     while (work.length > 0) {
       const w = work.pop()!;
       const end = (verdict: HookOutcome['verdict'], reason: string | null) => done.push({ weight: w.weight, verdict, reason, pkt: w.pkt, steps: w.steps });
+      if (w.stop !== undefined) {
+        end('unknown', w.stop);
+        continue;
+      }
       outer: for (;;) {
-        if (++guard > 1_000_000) {
-          end('unknown', 'nft evaluation did not terminate');
+        // Every rule looked at is paid for by the trace; once it is spent, this walk and every one still
+        // queued end here, together, with the reason (their weights summed, so the outcomes still add up).
+        const spent = budget.visit();
+        if (spent !== null) {
+          // One outcome for this walk and every branch still queued: a spent budget must not leave thousands.
+          w.weight = work.splice(0).reduce((sum, x) => sum + x.weight, w.weight);
+          end('unknown', spent);
           break;
         }
         const f = w.stack[w.stack.length - 1];
@@ -289,10 +324,15 @@ export class NftEvaluator implements NetfilterEvaluator {
         const rule = f.chain.rules[f.pos]!;
         f.pos += 1;
         // Statements left to right; a failed match ends the rule.
+        const kept = w.steps.length;
         const r = this.runRule(rule, f.chain, ctx, w);
+        budget.keep(w.steps.length - kept);
         if (r.kind === 'nomatch') continue;
         if (r.kind === 'fork') {
-          for (const b of r.branches) work.push(b);
+          for (const b of r.branches) {
+            budget.fork(b.steps.length + b.stack.length);
+            work.push(b);
+          }
           break;
         }
         if (r.kind === 'unknown') {
@@ -315,19 +355,45 @@ export class NftEvaluator implements NetfilterEvaluator {
             continue;
           case 'jump':
           case 'goto': {
-            const target = this.table(f.chain).chains[r.target];
-            if (!target) {
-              end('unknown', `${r.kind} to undefined nft chain ${r.target}`);
+            const bad = this.enterChain(w, r.kind, r.target, f.chain);
+            if (bad !== null) {
+              end('unknown', bad);
               break outer;
             }
-            if (r.kind === 'goto') w.stack.pop();
-            w.stack.push({ chain: target, pos: 0 });
             continue;
           }
         }
       }
     }
     return done;
+  }
+
+  /**
+   * Enters `target` by a jump or goto from `from`, or says why not: an undefined chain, a loop (the target is
+   * already on the path), or nesting past NFT_MAX_DEPTH. The kernel refuses the last two when the ruleset is
+   * loaded, so such a bundle's rules cannot be what ran.
+   */
+  private enterChain(w: Walk, verb: 'jump' | 'goto', name: string, from: NftChain): string | null {
+    const target = this.table(from).chains[name];
+    if (!target) return `${verb} to undefined nft chain ${name}`;
+    const path = w.stack.flatMap((x) => [...x.via, x.chain]);
+    const at = path.indexOf(target);
+    if (at >= 0) {
+      const loop = loopText([...path.slice(at), target].map((c) => c.name));
+      return `jump loop in nft ${from.family} ${from.table}: ${loop} (the kernel refuses a ruleset whose chains loop, so these rules cannot be what ran)`;
+    }
+    if (path.length > NFT_MAX_DEPTH) {
+      return `nft ${from.family} ${from.table}: entering ${target.name} would nest more than ${NFT_MAX_DEPTH} chains below the base chain (from ${loopText(path.map((c) => c.name))}); the kernel refuses such a ruleset`;
+    }
+    let via: readonly NftChain[] = [];
+    if (verb === 'goto') {
+      // Replaces the current chain on the stack (a return goes back past it), but the chain stays on the path:
+      // a goto loop (a goto b, b goto a) never grows the stack and must be seen all the same.
+      const left = w.stack.pop();
+      if (left) via = [...left.via, left.chain];
+    }
+    w.stack.push({ chain: target, pos: 0, via });
+    return null;
   }
 
   private where(chain: NftChain): string {
@@ -382,7 +448,7 @@ export class NftEvaluator implements NetfilterEvaluator {
               const el = this.lookup(chain, s.data, k.v);
               const v = verdictOf(el?.value);
               if (!v) continue;
-              const b: Walk = { pkt: { ...w.pkt }, weight: w.weight * k.w, steps: [...w.steps, { ...step, action: `vmap ${k.v} -> ${v.verdict}${v.target ? ` ${v.target}` : ''}` }], stack: w.stack.map((x) => ({ ...x })) };
+              const b: Walk = { pkt: { ...w.pkt }, weight: w.weight * k.w, steps: [...w.steps, { ...step, action: `vmap ${String(k.v)} -> ${v.verdict}${v.target ? ` ${v.target}` : ''}` }], stack: w.stack.map((x) => ({ ...x })) };
               this.applyVerdict(b, v, chain);
               branches.push(b);
             }
@@ -496,10 +562,8 @@ export class NftEvaluator implements NetfilterEvaluator {
     const top = b.stack[b.stack.length - 1];
     if (!top) return;
     if (v.verdict === 'jump' || v.verdict === 'goto') {
-      const target = this.table(chain).chains[v.target ?? ''];
-      if (!target) return;
-      if (v.verdict === 'goto') b.stack.pop();
-      b.stack.push({ chain: target, pos: 0 });
+      const bad = this.enterChain(b, v.verdict, v.target ?? '', chain);
+      if (bad !== null) b.stop = bad;
     } else if (v.verdict === 'return') b.stack.pop();
     else if (v.verdict === 'accept') b.stack.length = 0;
   }
