@@ -3,7 +3,7 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import { useState, type ReactNode } from 'react';
-import { trpc } from '../lib/trpc';
+import { batchLinkOptions, trpc } from '../lib/trpc';
 
 function apiUrl(): string {
   // Same origin: the server serves the UI and the API on one port.
@@ -33,7 +33,7 @@ export function Providers({ children }: { children: ReactNode }) {
         splitLink({
           condition: (op) => op.type === 'subscription',
           true: httpSubscriptionLink({ url: apiUrl() }),
-          false: httpBatchLink({ url: apiUrl(), maxURLLength: 4000 }),
+          false: httpBatchLink({ url: apiUrl(), ...batchLinkOptions }),
         }),
       ],
     }),
