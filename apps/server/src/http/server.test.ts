@@ -31,7 +31,15 @@ describe('patchbay serve (HTTP)', () => {
     expect(await (await fetch(`${url}healthz`)).text()).toBe('ok\n');
     const ready = await fetch(`${url}readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, generation: 1, loadedAt: '2026-11-21T14:00:00.000Z', ui: false });
+    expect(await ready.json()).toEqual({
+      ready: true,
+      generation: 1,
+      loadedAt: '2026-11-21T14:00:00.000Z',
+      ui: false,
+      lastReloadError: null,
+      watchError: null,
+      staleNodes: [],
+    });
   });
 
   it('serves the tRPC API under /api/trpc with zod-checked inputs', async () => {

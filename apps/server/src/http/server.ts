@@ -94,7 +94,18 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (url === '/readyz') {
       try {
         const s = opts.source.current();
-        return send(res, 200, JSON.stringify({ ready: true, generation: s.generation, loadedAt: s.loadedAt, ui: next !== null }), 'application/json');
+        // Still ready (the last good state is served), but never looking fine while changes are being missed or
+        // nodes are shown from an older snapshot: a probe or a person reading this sees why.
+        const body = {
+          ready: true,
+          generation: s.generation,
+          loadedAt: s.loadedAt,
+          ui: next !== null,
+          lastReloadError: opts.source.lastError()?.message ?? null,
+          watchError: opts.source.watchError()?.message ?? null,
+          staleNodes: s.staleNodes.map((n) => n.node),
+        };
+        return send(res, 200, JSON.stringify(body), 'application/json');
       } catch (err) {
         return send(res, 503, JSON.stringify({ ready: false, reason: (err as Error).message }), 'application/json');
       }
