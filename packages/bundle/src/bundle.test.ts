@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -75,5 +75,18 @@ describe('bundle write + read', () => {
   it('refuses a directory that is not a bundle, saying why', async () => {
     await expect(loadBundle(path.join(dir, 'nope'))).rejects.toThrow(/is not a directory/);
     await expect(loadBundle(dir)).rejects.toThrow(/cluster\.json: \$: cannot read: ENOENT/);
+  });
+
+  it('follows a symlink that stays inside the bundle, on the parse workers too', { timeout: 60_000 }, async () => {
+    await writeBundle(dir, { clusterList: await clusterList(), snapshots: [snapshotFor('n1', 'x'), snapshotFor('n2', 'y')] });
+    await mkdir(path.join(dir, 'store'));
+    await writeFile(path.join(dir, 'store', 'n2.json'), await readFile(path.join(dir, 'nodes', 'n2.json')));
+    await rm(path.join(dir, 'nodes', 'n2.json'));
+    await symlink('../store/n2.json', path.join(dir, 'nodes', 'n2.json'));
+    for (const workers of [0, 2]) {
+      const b = await readBundle(dir, { workers });
+      expect(b.snapshots.map((s) => s.nodeName)).toEqual(['n1', 'n2']);
+      expect(b.snapshots[1]!.iptables[0]!.save).toBe('y');
+    }
   });
 });

@@ -30,13 +30,14 @@ export interface FileOutcome {
 const whole = (file: string, message: string): Problem => ({ file, path: '$', message });
 
 /** Decodes, parses and depth-checks JSON bytes; the value, or the one problem that stops the file. */
-function jsonOf(rel: string, bytes: Uint8Array, limits: CheckLimits): { value: unknown } | { problem: Problem } {
+function jsonOf(rel: string, bytes: Uint8Array, limits: CheckLimits | null): { value: unknown } | { problem: Problem } {
   const text = decodeJsonText(bytes);
   if ('problem' in text) return { problem: whole(rel, text.problem) };
   const parsed = parseJson(text.text);
   if ('problem' in parsed) return { problem: whole(rel, parsed.problem) };
-  // Before any schema or walker sees it: zod, the interner and structuredClone all recurse.
-  const deep = depthProblem(rel, parsed.value, limits.maxDepth);
+  // Before any schema or walker sees it: zod, the interner and structuredClone all recurse. (null: the caller
+  // checks depth itself, as parseClusterList does item by item.)
+  const deep = limits && depthProblem(rel, parsed.value, limits.maxDepth);
   if (deep) return { problem: deep };
   return { value: parsed.value };
 }
@@ -48,7 +49,7 @@ function jsonOf(rel: string, bytes: Uint8Array, limits: CheckLimits): { value: u
  */
 export function checkBundleFile(rel: string, what: BundleFileKind, bytes: Uint8Array, limits: CheckLimits): FileOutcome {
   if (what.kind === 'blob') return checkBlob(rel, what, bytes, limits);
-  const json = jsonOf(rel, bytes, limits);
+  const json = jsonOf(rel, bytes, what.kind === 'cluster' ? null : limits);
   if ('problem' in json) return { problems: [json.problem] };
   switch (what.kind) {
     case 'meta': {

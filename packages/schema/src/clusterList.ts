@@ -1,5 +1,5 @@
 import { dropDuplicates, endpointSliceChecks, podIpClashes, type PlacedItem } from './clusterChecks.js';
-import { DEFAULT_MAX_JSON_DEPTH, depthProblem } from './jsonDepth.js';
+import { DEFAULT_MAX_JSON_DEPTH, depthProblem, tooDeepAt } from './jsonDepth.js';
 import { KnownKinds, KubeList, emptyCluster, type ClusterObjects, type KnownKind, type RejectedObject } from './kube.js';
 import { jsonPath, zodProblems, type Problem } from './problems.js';
 
@@ -35,7 +35,10 @@ export function parseClusterList(file: string, json: unknown, opts: ParseCluster
   const cluster = emptyCluster();
   const rejected: RejectedObject[] = [];
   cluster.rejected = rejected;
-  const deep = depthProblem(file, json, opts.maxDepth ?? DEFAULT_MAX_JSON_DEPTH);
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
+  // Depth is checked per item (one deep item is left out like any invalid one), and for the List around them.
+  const items: unknown = json !== null && typeof json === 'object' ? (json as { items?: unknown }).items : undefined;
+  const deep = depthProblem(file, Array.isArray(items) ? { ...(json as object), items: [] } : json, maxDepth);
   if (deep) return { cluster, problems: [deep] };
   const list = KubeList.safeParse(json);
   if (!list.success) return { cluster, problems: zodProblems(file, list.error) };
@@ -48,9 +51,13 @@ export function parseClusterList(file: string, json: unknown, opts: ParseCluster
       return;
     }
     const k = kind as KnownKind;
-    const parsed = KnownKinds[k].safeParse(item);
-    if (!parsed.success) {
-      const itemProblems = zodProblems(file, parsed.error, ['items', i]);
+    // The List and its items array are two levels already.
+    const deepAt = tooDeepAt(item, maxDepth - 2);
+    const parsed = deepAt ? null : KnownKinds[k].safeParse(item);
+    if (!parsed?.success) {
+      const itemProblems = parsed
+        ? zodProblems(file, parsed.error, ['items', i])
+        : [{ file, path: jsonPath(['items', i, ...deepAt!]), message: `nests arrays and objects more than ${maxDepth} levels deep; the item is left out` }];
       problems.push(...itemProblems);
       const first = itemProblems[0]!;
       const more = itemProblems.length > 1 ? ` (and ${itemProblems.length - 1} more)` : '';
