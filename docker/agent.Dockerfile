@@ -21,4 +21,6 @@ COPY --from=build /src/packages/schema ./packages/schema
 COPY --from=build /src/apps/agent ./apps/agent
 EXPOSE 9465
 ENTRYPOINT ["node", "apps/agent/bin/patchbay-agent.mjs"]
-CMD ["serve", "--listen", "0.0.0.0:9465"]
+# Loopback unless told otherwise: serving on another address needs --token-file (the DaemonSet passes the node's
+# address and the Secret's token file), since a snapshot is the node's whole network wiring.
+CMD ["serve"]
