@@ -1,6 +1,11 @@
 import type { Hop, Trace } from '@patchbay/schema';
+import { escapeControls, jsonForTerminal } from './terminalText.js';
 
-// The hop table people read (what `patchbay trace` prints without --json). Plain text, fixed columns.
+// The hop table people read (what `patchbay trace` prints without --json). Plain text, fixed columns. Its values
+// come from the bundle or the query, so they are escaped (terminalText.ts): a table's cells before they are
+// measured and padded, then every finished line (escaping twice changes nothing).
+
+const e = escapeControls;
 
 function pkt(h: Hop): string {
   const p = h.packet;
@@ -8,14 +13,14 @@ function pkt(h: Hop): string {
 }
 
 function table(hops: Hop[], indent: string): string[] {
-  const rows = hops.map((h, i) => [String(i + 1), h.node ?? '-', h.netns, h.device ?? '-', String(h.stage), h.action, pkt(h)]);
+  const rows = hops.map((h, i) => [String(i + 1), h.node ?? '-', h.netns, h.device ?? '-', String(h.stage), h.action, pkt(h)].map(e));
   const head = ['#', 'node', 'netns', 'dev', 'stage', 'action', 'packet'];
   const widths = head.map((t, c) => Math.min(c === 5 ? 70 : 40, Math.max(t.length, ...rows.map((r) => r[c]!.length))));
   const line = (r: string[]) => indent + r.map((v, c) => (c === r.length - 1 ? v : v.length > widths[c]! ? `${v.slice(0, widths[c]! - 1)}…` : v.padEnd(widths[c]!))).join('  ');
   const out = [line(head)];
   hops.forEach((h, i) => {
     out.push(line(rows[i]!));
-    if (h.evidence) out.push(`${indent}${' '.repeat(widths[0]! + 2)}└ ${h.evidence}`);
+    if (h.evidence) out.push(`${indent}${' '.repeat(widths[0]! + 2)}└ ${e(h.evidence)}`);
   });
   return out;
 }
@@ -45,5 +50,10 @@ export function formatTrace(t: Trace): string {
     out.push('', 'warnings:');
     for (const w of t.warnings) out.push(`  - ${w}`);
   }
-  return out.join('\n');
+  return out.map(e).join('\n');
+}
+
+/** The trace object as `patchbay trace --json` prints it: JSON that is safe on a terminal (terminalText.ts). */
+export function formatTraceJson(t: Trace): string {
+  return jsonForTerminal(t);
 }

@@ -2,7 +2,10 @@
 export { traceFlow } from './traceFlow.js';
 export type { TraceQueryInput } from './traceFlow.js';
 export { TraceInputError } from './errors.js';
-export { formatTrace } from './formatTrace.js';
+export { formatTrace, formatTraceJson } from './formatTrace.js';
+export { escapeControls, jsonForTerminal } from './terminalText.js';
+export { DEFAULT_TRACE_LIMITS, TraceBudget } from './limits.js';
+export type { TraceLimits } from './limits.js';
 export { evaluateNetworkPolicy, policyTypes, selectorMatches } from './policy/networkPolicy.js';
 export type { DirectionResult, PolicyPeer, PolicyResult } from './policy/networkPolicy.js';
 export type { BaseChain, Hook, HookContext, HookOutcome, NetfilterEvaluator, NfPacket } from './netfilter/types.js';

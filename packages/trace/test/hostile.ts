@@ -46,3 +46,22 @@ export function nftChainRuleset(chains: string[], opts: { verb?: 'jump' | 'goto'
 export function nftForwardLoop(): { nftables: unknown[] } {
   return nftChainRuleset(['a', 'b'], { loopTo: 'a' });
 }
+
+/** An interface name a terminal would act on: ESC[31m (red), an 8-bit CSI (U+009B), DEL, a right-to-left override. */
+export const HOSTILE_IFNAME = 'veth\u001b[31m0\u009b\u007f\u202e';
+
+/** A kit `tweak` that renames n1's bridge port `veth00` (client-0's) to HOSTILE_IFNAME, in its link and FDB entry. */
+export function hostileInterface(node: string, snap: { host: { links: unknown[] }; bridge: { fdb: unknown[] } }): void {
+  if (node !== 'n1') return;
+  for (const l of snap.host.links as { ifname: string }[]) if (l.ifname === 'veth00') l.ifname = HOSTILE_IFNAME;
+  for (const f of snap.bridge.fdb as { ifname: string }[]) if (f.ifname === 'veth00') f.ifname = HOSTILE_IFNAME;
+}
+
+/**
+ * `nft -j list ruleset` text whose one rule nests `depth` binary operations: text, because JSON.stringify itself
+ * overflows the stack on such a value.
+ */
+export function deepNftText(depth: number): string {
+  const expr = `${'{"&":['.repeat(depth)}{"payload":{"protocol":"ip","field":"daddr"}}${',1]}'.repeat(depth)}`;
+  return `{"nftables":[{"table":{"family":"ip","name":"t","handle":1}},{"chain":{"family":"ip","table":"t","name":"fwd","handle":2,"type":"filter","hook":"forward","prio":0,"policy":"accept"}},{"rule":{"family":"ip","table":"t","chain":"fwd","handle":3,"expr":[{"match":{"op":"==","left":${expr},"right":1}},{"accept":null}]}}]}`;
+}
