@@ -122,6 +122,21 @@ describe('issue 25: iptables fan-out against the trace budget', () => {
   });
 });
 
+describe('issue 25: the deadline', () => {
+  it('counts the trace\'s own work, not the one-time parse of a ruleset it is the first to need', () => {
+    let t = 0;
+    const budget = new TraceBudget({ deadlineMs: 5_000, now: () => t });
+    budget.untimed(() => (t += 60_000));
+    expect(budget.check()).toBeNull();
+    t += 4_999;
+    expect(budget.check()).toBeNull();
+    t += 1;
+    expect(budget.check()).toBe('the trace stopped at its deadline (5000 ms) before this path was decided');
+    // Once spent, it stays spent.
+    expect(budget.visit()).toBe(budget.check());
+  });
+});
+
 describe('issue 25: nft jump loops, depth and forks', () => {
   it('a jump loop (forward -> a -> b -> a) is unknown, naming the loop', { timeout: HANG_GUARD }, () => {
     expect(summary(nftForward(nftForwardLoop()))).toEqual([['unknown', expect.stringMatching(/^jump loop in nft ip loop: a -> b -> a \(/)]]);

@@ -5,9 +5,8 @@
 
 export interface TraceLimits {
   /**
-   * Wall-clock bound of one trace, in ms. Paths not decided by then end `unknown`. It includes parsing a
-   * node's rules on the first trace that reads them (a cluster's largest real dumps parse in well under a
-   * second here, see @patchbay/parse's README).
+   * Wall-clock bound of one trace, in ms. Paths not decided by then end `unknown`. Parsing a node's ruleset,
+   * done once per model by whichever trace first needs it, is not counted (see `TraceBudget.untimed`).
    */
   deadlineMs: number;
   /** Rules looked at, matched or not, over the whole trace (kube-proxy's traces look at a few hundred). */
@@ -38,7 +37,8 @@ const CLOCK_EVERY = 1024;
 /** The running account of one trace against its limits. Once spent it stays spent: every later check says why. */
 export class TraceBudget {
   readonly limits: TraceLimits;
-  private readonly start: number;
+  /** When the trace started, moved later by the time spent in `untimed` work. */
+  private start: number;
   private visits = 0;
   private kept = 0;
   private spent: string | null = null;
@@ -80,6 +80,16 @@ export class TraceBudget {
     if (this.spent !== null) return this.spent;
     if (this.kept > this.limits.maxKeptSteps) return this.keptOut();
     return this.clock();
+  }
+
+  /** Runs `work` with the deadline's clock stopped: one-time work a trace only happens to be the first to need. */
+  untimed<T>(work: () => T): T {
+    const t0 = this.limits.now();
+    try {
+      return work();
+    } finally {
+      this.start += this.limits.now() - t0;
+    }
   }
 
   private keptOut(): string {

@@ -80,6 +80,15 @@ export class Walker {
     readonly budget: TraceBudget = new TraceBudget(),
   ) {}
 
+  /**
+   * A node's netfilter evaluators. The first call for a ruleset parses and indexes its dump (up to seconds for
+   * kube-proxy's 15 MB of 10,000 services), once for the model and every later trace: that is the bundle's cost,
+   * bounded by its size, not this trace's, so it does not count against the deadline.
+   */
+  private netfilter(node: NodeModel) {
+    return this.budget.untimed(() => netfilterFor(this.model, node));
+  }
+
   /** A copy of a path for a fork; its hops count against the trace's memory budget. */
   private fork(st: FlowState): FlowState {
     this.budget.fork(st.hops.length);
@@ -217,7 +226,7 @@ export class Walker {
     const node = this.nodeOf(ns);
     const ct = this.ctLookup(ns, st);
     const origT = st.dir === 'ORIGINAL' ? (st.entry.get(ns.id) ?? tuple(st.pkt)) : (ct.entry?.orig ?? tuple(st.pkt));
-    const nf = netfilterFor(this.model, node);
+    const nf = this.netfilter(node);
     return {
       model: this.model,
       node,
@@ -246,7 +255,7 @@ export class Walker {
     const node = this.nodeOf(ns);
     // Only the host namespace carries captured rules; pod namespaces have none (the agent reads the host's).
     if (ns.kind !== 'host') return { live: [{ st, ipvs: false }], ended: [] };
-    const nf = netfilterFor(this.model, node);
+    const nf = this.netfilter(node);
     if (!nf) return { live: [{ st, ipvs: false }], ended: [] };
     st.trail.push({ nsId: ns.id, hook, inDev, outDev, route, bridge, pkt: { ...st.pkt } });
     const c = this.ctx(ns, st, hook, inDev, outDev, route, bridge);
@@ -285,7 +294,7 @@ export class Walker {
     for (const call of request) {
       if (replyNamespaces.has(call.nsId)) continue;
       const ns = this.model.namespaces.get(call.nsId);
-      const nf = ns ? netfilterFor(this.model, this.nodeOf(ns)) : null;
+      const nf = ns ? this.netfilter(this.nodeOf(ns)) : null;
       if (!ns || !nf) continue;
       const st = newFlow(call.pkt, 'ORIGINAL');
       const c = this.ctx(ns, st, call.hook, call.inDev, call.outDev, call.route, call.bridge);
