@@ -104,7 +104,7 @@ export function failureReport(results: readonly CaseResult[], seed: number): str
   const out: string[] = [];
   for (const [key, rs] of [...groups].sort((a, b) => b[1].length - a[1].length)) {
     out.push(`${rs.length}x ${key}`);
-    for (const r of rs.slice(0, 3)) out.push(`    replay: FUZZ_SEED=${seed} FUZZ_LAYER=${r.layer} FUZZ_CASE=${r.index}  (${r.seed}; ${r.what.join('; ').slice(0, 300)})`);
+    for (const r of rs.slice(0, 3)) out.push(`    replay: FUZZ_SEED=${seed} FUZZ_LAYER=${r.layer} FUZZ_CASE=${r.index}  (${r.seed}; ${r.what.join('; ').slice(0, 300)}) -> ${r.detail.slice(0, 200)}`);
   }
   return out.join('\n');
 }

@@ -59,7 +59,13 @@ export class FuzzWorker {
         resolve(r);
       };
       const onMessage = (m: WorkerMessage) => {
-        if (m.type === 'started' && m.id === id) Object.assign(base, { seed: m.seed, what: m.what });
+        if (m.type === 'started' && m.id === id) {
+          Object.assign(base, { seed: m.seed, what: m.what });
+          // The mutation is built (the harness's own time, bounded by the first timer): the code under test
+          // now gets the whole bound.
+          clearTimeout(timer);
+          timer = setTimeout(onTimeout, boundMs);
+        }
         else if (m.type === 'result' && m.id === id) done(m.result);
         else if (m.type === 'fatal') done({ ...base, verdict: 'crash', detail: m.detail, ms: 0 });
       };
@@ -69,13 +75,14 @@ export class FuzzWorker {
         const oom = /heap out of memory|Allocation failed/i.test(this.stderr);
         done({ ...base, verdict: 'crash', detail: oom ? `the worker ran out of memory (heap limit ${HEAP_MB} MB)` : `the worker died (exit ${code}, signal ${signal})`, ms: 0 });
       };
-      const timer = setTimeout(() => {
+      const onTimeout = () => {
         child.off('exit', onExit);
         child.kill('SIGKILL');
         this.child = null;
         this.restarts++;
         done({ ...base, verdict: 'hang', detail: `no answer within ${boundMs / 1000} s`, ms: boundMs });
-      }, boundMs);
+      };
+      let timer = setTimeout(onTimeout, boundMs);
       child.on('message', onMessage);
       child.on('exit', onExit);
       child.send({ ...req, id });
