@@ -1,4 +1,4 @@
-import type { IpLink, NamespaceState, NetworkPolicy, NftRuleset, NodeSnapshot, Pod, Service } from '@patchbay/schema';
+import type { IpLink, NamespaceState, NetworkPolicy, NftRuleset, NodeSnapshot, Pod, RejectedObject, Service } from '@patchbay/schema';
 import type { RoutingModel } from './routing.js';
 
 // The resolved model: one linked view of the cluster network, built from a bundle by resolveBundle().
@@ -171,4 +171,6 @@ export interface ClusterModel {
   podCIDRs: string[];
   /** What the resolver could not link or had to assume. */
   warnings: string[];
+  /** Items of cluster.json left out as invalid, so "unknown pod" can say it was there but unusable, and why. */
+  rejected: RejectedObject[];
 }

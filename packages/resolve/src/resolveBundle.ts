@@ -450,6 +450,7 @@ export function resolveBundle(bundle: Bundle): ClusterModel {
     namespaceLabels,
     addressOwners,
     warnings,
+    rejected: cluster.rejected ?? [],
     rulesets,
     podCIDRs: [...podCIDRs].filter((c) => parseCidr(c) !== null && ipToInt(c.split('/')[0]!) !== null),
   };

@@ -45,11 +45,20 @@ function parse(text: string, what: 'source' | 'destination'): Endpoint {
   }
 }
 
+/**
+ * Why a pod or service named in a query is not in the model: absent from cluster.json, or there but left out as
+ * invalid (then the reason, so on-call fixes the object instead of looking for a typo in the name).
+ */
+function notInModel(model: ClusterModel, kind: 'Pod' | 'Service', namespace: string, name: string): string {
+  const r = model.rejected.find((o) => o.kind === kind && o.namespace === namespace && o.name === name);
+  return r ? `in cluster.json but invalid, so left out: ${r.reason}` : 'not in cluster.json';
+}
+
 function resolveSource(model: ClusterModel, e: Endpoint, dstIp: () => string): Source {
   switch (e.kind) {
     case 'pod': {
       const pod = model.pods.get(`${e.namespace}/${e.name}`);
-      if (!pod) throw new TraceInputError(`source: unknown pod ${e.namespace}/${e.name} (not in cluster.json)`);
+      if (!pod) throw new TraceInputError(`source: unknown pod ${e.namespace}/${e.name} (${notInModel(model, 'Pod', e.namespace, e.name)})`);
       const node = pod.node ? model.nodes.get(pod.node) : undefined;
       if (pod.hostNetwork) {
         if (!node) return { netns: null, ip: '', pod, node: pod.node, ingress: null, unknown: `pod ${pod.key} runs on ${pod.node ?? 'no node'}, which is not in the bundle` };
@@ -113,7 +122,7 @@ function resolveDestination(model: ClusterModel, e: Endpoint, proto: 'tcp' | 'ud
   switch (e.kind) {
     case 'pod': {
       const pod = model.pods.get(`${e.namespace}/${e.name}`);
-      if (!pod) throw new TraceInputError(`destination: unknown pod ${e.namespace}/${e.name} (not in cluster.json)`);
+      if (!pod) throw new TraceInputError(`destination: unknown pod ${e.namespace}/${e.name} (${notInModel(model, 'Pod', e.namespace, e.name)})`);
       const ip = pod.hostNetwork ? (pod.node ? model.nodes.get(pod.node)?.internalIP : null) : pod.ip;
       if (!ip) throw new TraceInputError(`destination: pod ${pod.key} has no IP in cluster.json`);
       let port = queryPort;
@@ -127,7 +136,7 @@ function resolveDestination(model: ClusterModel, e: Endpoint, proto: 'tcp' | 'ud
     }
     case 'service': {
       const svc = model.services.get(`${e.namespace}/${e.name}`);
-      if (!svc) throw new TraceInputError(`destination: unknown service ${e.namespace}/${e.name} (not in cluster.json)`);
+      if (!svc) throw new TraceInputError(`destination: unknown service ${e.namespace}/${e.name} (${notInModel(model, 'Service', e.namespace, e.name)})`);
       const byPort = svc.ports.filter((p) => (typeof e.port === 'number' ? p.port === e.port : p.name === e.port));
       // Port numbers may repeat across protocols (DNS: 53/UDP and 53/TCP): prefer the query's protocol.
       const sp = byPort.find((p) => p.protocol.toLowerCase() === proto) ?? byPort[0];
