@@ -130,7 +130,14 @@ check_binaries() {
 }
 
 cache_is_current() {
-  [[ -f $dir/.stamp ]] && [[ $(<"$dir/.stamp") == "$stamp_line" ]] || return 1
+  if [[ ! -f $dir/.stamp ]]; then
+    log "$dir: no finished build"
+    return 1
+  fi
+  if [[ $(<"$dir/.stamp") != "$stamp_line" ]]; then
+    log "$dir: built from another versions.env"
+    return 1
+  fi
   check_binaries "$dir"
 }
 
@@ -148,7 +155,7 @@ if cache_is_current; then
   exit 0
 fi
 if [[ $mode == check ]]; then
-  log "$dir is not built from the current versions.env; run $prog"
+  log "$dir is not ready (see above); run $prog"
   exit 1
 fi
 flock -u 9
@@ -167,14 +174,15 @@ go_version=$(go env GOVERSION)
 [[ $go_version =~ ^go1\.([0-9]+) ]] && ((BASH_REMATCH[1] >= 26)) ||
   die "Kubernetes ${K8S_VERSION%.*} needs Go 1.26 or later; go env GOVERSION says something else"
 
-# Leftovers of runs that were killed: no other build can be running while this one holds the lock exclusively.
-rm -rf "$cache_root"/.incoming-* "$cache_root"/.stale-*
-work=$(mktemp -d "${TMPDIR:-/tmp}/patchbay-k8s-build.XXXXXX")
+# Leftovers of runs that were killed (SIGKILL skips the trap below): no other build can be running while this
+# one holds the lock exclusively. The wrapper modules live in the cache root too, so this also reaps them.
+rm -rf "$cache_root"/.work-* "$cache_root"/.incoming-* "$cache_root"/.stale-*
+work="$cache_root/.work-$K8S_VERSION.$$"
 incoming="$cache_root/.incoming-$K8S_VERSION.$$"
 cleanup() { rm -rf "$work" "$incoming"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-mkdir "$incoming"
+mkdir "$work" "$incoming"
 
 # Static binaries (CGO_ENABLED=0) as Kubernetes' own release builds them; -mod=mod lets the wrapper write its
 # go.sum; GOTOOLCHAIN=local never fetches another Go; GOWORK=off keeps a go.work above TMPDIR out. GOCACHE and
@@ -226,8 +234,8 @@ build_one() {
 
 # Kubernetes. Flags as hack/lib/golang.sh builds a release: tags selinux,notest,grpcnotrace, -s -w, and the
 # version variables of hack/lib/version.sh in both packages that hold them. The module proxy does not say which
-# commit a tag is, so gitCommit stays empty (unknown) and gitTreeState is "archive", the state version.sh
-# reports for source that is not a git checkout.
+# commit a tag is, so gitCommit is set empty (unknown; unset it would read "$Format:%H$") and gitTreeState is
+# "archive", the state version.sh reports for source that is not a git checkout.
 [[ $K8S_VERSION =~ ^v([0-9]+)\.([0-9]+)\.([0-9]+)$ ]]
 k8s_major=${BASH_REMATCH[1]} k8s_minor=${BASH_REMATCH[2]} k8s_patch=${BASH_REMATCH[3]}
 # Kubernetes publishes its staging modules (k8s.io/api, ...) as v0.<minor>.<patch> for release v1.<minor>.<patch>.
@@ -235,7 +243,7 @@ k8s_staging="v0.$k8s_minor.$k8s_patch"
 k8s_ldflags="-s -w"
 for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
   k8s_ldflags+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=$k8s_major -X $p.gitMinor=$k8s_minor"
-  k8s_ldflags+=" -X $p.gitTreeState=archive -X $p.buildDate=$build_date"
+  k8s_ldflags+=" -X $p.gitCommit= -X $p.gitTreeState=archive -X $p.buildDate=$build_date"
 done
 t_start=$(date +%s)
 log "resolving k8s.io/kubernetes $K8S_VERSION (staging modules at $k8s_staging)"

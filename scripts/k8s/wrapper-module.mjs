@@ -101,11 +101,10 @@ function gomod(args) {
       const line = isLocal(r)
         ? `${r.Old.Path} => ${r.Old.Path} ${siblingVersion}`
         : `${r.Old.Path}${r.Old.Version ? ` ${r.Old.Version}` : ''} => ${r.New.Path} ${r.New.Version}`;
-      const why = isLocal(r) ? `${path} ${version} takes it from ${r.New.Path}` : `as in ${path} ${version}`;
-      if (replaces.has(r.Old.Path) && replaces.get(r.Old.Path).line !== line) {
-        fail(`${r.Old.Path}: releases replace it differently`);
-      }
-      replaces.set(r.Old.Path, { line, why });
+      const by = `${path} ${version}${isLocal(r) ? ` (from ${r.New.Path})` : ''}`;
+      const prev = replaces.get(r.Old.Path);
+      if (prev && prev.line !== line) fail(`${r.Old.Path}: releases replace it differently`);
+      replaces.set(r.Old.Path, { line, by: [...(prev?.by ?? []), by] });
     }
     for (const e of mod.Exclude ?? []) excludes.add(`${e.Path} ${e.Version}`);
   }
@@ -121,8 +120,8 @@ function gomod(args) {
   if (godebug.size) out.push('');
   for (const { path, version } of rels) out.push(`require ${path} ${version}`);
   out.push('');
-  for (const [, { line, why }] of [...replaces].sort(([a], [b]) => a.localeCompare(b))) {
-    out.push(`// ${why}`, `replace ${line}`);
+  for (const [, { line, by }] of [...replaces].sort(([a], [b]) => a.localeCompare(b))) {
+    out.push(`// replaced as in ${by.join(', ')}`, `replace ${line}`);
   }
   for (const e of [...excludes].sort()) out.push(`exclude ${e}`);
   process.stdout.write(`${out.join('\n')}\n`);
