@@ -357,7 +357,9 @@ function blobify(rng: Rng, files: FileSet, outsideFile: string): string {
   const sha = createHash('sha256').update(text).digest('hex');
   const how = rng.weighted({ intact: 2, fifo: 3, missing: 2, wrongContent: 2, symlinkOutside: 2, wrongBytes: 1, dir: 1 });
   dump.save = { sha256: sha, bytes: how === 'wrongBytes' ? rng.pick([0, -1, 1e12, text.length * 1000]) : Buffer.byteLength(text) };
-  put(files, f, serialise(snap));
+  const rewritten = serialiseOrNull(snap);
+  if (rewritten === null) return `${f}: nested too deep to rewrite, no blob`;
+  put(files, f, rewritten);
   const blob = `blobs/${sha}`;
   if (how === 'fifo') files.set(blob, { type: 'fifo' });
   else if (how === 'symlinkOutside') files.set(blob, { type: 'symlink', target: outsideFile });
@@ -370,8 +372,14 @@ function blobify(rng: Rng, files: FileSet, outsideFile: string): string {
 /** A value mutation and its text; null when the value cannot be written back (nested deeper than JSON.stringify goes). */
 function changeValue(rng: Rng, family: string, root: Json, large: boolean): { text: string; what: string } | null {
   const r = family === 'rulesets' ? mutateRulesets(rng, root) : family === 'cluster' ? mutateCluster(rng, root) : mutateValue(rng, root, large && rng.chance(0.5));
+  const text = serialiseOrNull(r.root);
+  return text === null ? null : { text, what: r.what };
+}
+
+/** A file an earlier mutation nested 10k+ levels deep parses, but JSON.stringify cannot write it back. */
+function serialiseOrNull(root: Json): string | null {
   try {
-    return { text: serialise(r.root), what: r.what };
+    return serialise(root);
   } catch (err) {
     if (err instanceof RangeError) return null;
     throw err;
@@ -413,8 +421,11 @@ export function mutateBundle(rng: Rng, seed: Seed, opts: MutateOptions): Mutated
     if (file && root && typeof root === 'object' && !Array.isArray(root)) {
       const mb = rng.int(16, 40);
       (root as Record<string, Json>).kernelRelease = 'k'.repeat(mb * 1024 * 1024);
-      put(files, file, serialise(root));
-      what.push(`${file}: $.kernelRelease: genuinely large string (~${mb} MB)`);
+      const text = serialiseOrNull(root);
+      if (text !== null) {
+        put(files, file, text);
+        what.push(`${file}: $.kernelRelease: genuinely large string (~${mb} MB)`);
+      }
     }
   }
   return { files, what };
