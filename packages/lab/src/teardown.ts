@@ -1,8 +1,12 @@
 import { spawnSync } from 'node:child_process';
+import { stopProcesses, stopProcessesSync } from './controlPlane/processes.js';
 import { run } from './exec.js';
+import { forgetProcesses, recordedProcesses } from './state.js';
 
 // Teardown must work for a lab this process built, for one a crashed process left (`down`), and synchronously
-// from an 'exit' handler. So it works from names alone: every netns under the prefix, every pid inside them.
+// from an 'exit' handler. So it works from the lab's records and names alone: first the processes the lab
+// recorded in its state file (by pid and start time, never by name), then every netns under the prefix and
+// every pid still inside them.
 
 export async function listNetns(): Promise<string[]> {
   const r = await run('ip', ['netns', 'list']);
@@ -34,11 +38,21 @@ function killPids(text: string, signal: NodeJS.Signals): void {
   }
 }
 
-/** Kills every process inside the lab's namespaces, then deletes the namespaces. Idempotent. */
+/**
+ * Stops the lab's recorded processes (SIGTERM, SIGKILL after a grace: etcd and the API server shut down
+ * cleanly), then kills every process left inside the lab's namespaces and deletes the namespaces. Idempotent.
+ * Returns what it could not remove.
+ */
 export async function destroyPrefix(prefix: string): Promise<string[]> {
+  const procs = recordedProcesses(prefix);
+  const stuck = await stopProcesses(procs);
+  forgetProcesses(
+    prefix,
+    procs.filter((p) => !stuck.includes(p)),
+  );
   const mine = (await listNetns()).filter((n) => belongsTo(n, prefix));
   await Promise.all(mine.map(async (ns) => killPids((await run('ip', ['netns', 'pids', ns])).stdout, 'SIGKILL')));
-  const failed: string[] = [];
+  const failed: string[] = stuck.map((p) => `process ${p.name} (pid ${p.pid}) still runs after SIGKILL`);
   // Pods first, then nodes, then the switch: deleting a node drops its veths, and their pod ends with them.
   const order = [...mine.filter((n) => n.includes('-p-')), ...mine.filter((n) => !n.includes('-p-') && !n.endsWith('-sw')), ...mine.filter((n) => n.endsWith('-sw'))];
   for (const ns of order) {
@@ -49,6 +63,7 @@ export async function destroyPrefix(prefix: string): Promise<string[]> {
 }
 
 export function destroyPrefixSync(prefix: string): void {
+  stopProcessesSync(recordedProcesses(prefix));
   for (const ns of listNetnsSync().filter((n) => belongsTo(n, prefix))) {
     const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
     killPids(String(pids.stdout ?? ''), 'SIGKILL');
