@@ -1,10 +1,11 @@
 // The lab's real Kubernetes control plane (issue #19): real etcd, kube-apiserver and kube-controller-manager
 // built by scripts/k8s/build.sh, in a lab namespace; objects through kubectl; EndpointSlices from the real
 // controller; processes recorded and stopped by pid and start time; nothing listening outside lab namespaces.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertLabCapable, parseScenario, startLab, type Lab } from '@patchbay/lab';
 import { CONTROL_PLANE_IP, controlPlaneNetns, isRunning, k8sBinDir, startControlPlane } from '../../packages/lab/src/controlPlane/index.js';
@@ -197,6 +198,36 @@ describe('control plane', () => {
     writeFileSync(path.join(STATE_DIR, `${lab.prefix}.json`), JSON.stringify({ ...st, processes: [me] }));
     await lab.teardown();
     expect(netnsList().split('\n').filter((l) => l.startsWith(`${lab.prefix}-`))).toEqual([]);
+  });
+
+  it('after its owner is SIGKILLed (no exit handler runs), `lab down PREFIX` stops the control plane through the recorded state', async () => {
+    const script = `import { parseScenario, startLab } from '${root}packages/lab/src/index.ts';
+import { startControlPlane } from '${root}packages/lab/src/controlPlane/index.ts';
+const lab = await startLab(parseScenario(${JSON.stringify(scenario)}));
+console.log('LAB ' + lab.prefix);
+const cp = await startControlPlane(lab);
+console.log('UP ' + JSON.stringify(cp.processes));
+process.kill(process.pid, 'SIGKILL');`;
+    const child = spawn(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, '--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let errText = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (errText += d.toString()));
+    const exit = await new Promise<NodeJS.Signals | number | null>((r) => child.on('exit', (code, sig) => r(sig ?? code)));
+    const prefix = /LAB (pb[0-9a-f]+)/.exec(out)?.[1];
+    if (prefix) prefixes.add(prefix);
+    // tsx's launcher reports its child's SIGKILL as exit status 137 (128 + 9).
+    expect([137, 'SIGKILL'], `child: ${errText.slice(-2000)}`).toContain(exit);
+    const procs = JSON.parse(/UP (.*)/.exec(out)?.[1] ?? '[]') as LabProcess[];
+    expect(procs.map((p) => p.name)).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager']);
+    // The crash left the control plane running: only the recorded state knows it.
+    expect(procs.filter(isRunning).map((p) => p.name)).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager']);
+    const list = await promisify(execFile)(`${root}node_modules/.bin/tsx`, [`${root}packages/lab/src/cli.ts`, 'list'], { cwd: root });
+    for (const p of procs) expect(list.stdout).toMatch(new RegExp(`${p.name} +pid ${p.pid} +running`));
+    const down = await promisify(execFile)(`${root}node_modules/.bin/tsx`, [`${root}packages/lab/src/cli.ts`, 'down', prefix!], { cwd: root });
+    expect(down.stdout).toContain(`removed ${prefix} (stopped etcd pid ${procs[0]!.pid}, kube-apiserver pid ${procs[1]!.pid}, kube-controller-manager pid ${procs[2]!.pid})`);
+    expect(procs.filter(isRunning)).toEqual([]);
+    expect(leftovers([prefix!])).toEqual([]);
   });
 
   it('a state file written before labs recorded processes still reads, as a lab with none', () => {

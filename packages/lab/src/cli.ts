@@ -2,13 +2,14 @@
 import { Command, Option } from 'commander';
 import { parseEndpoint, type Endpoint } from '@patchbay/schema';
 import { assertLabCapable } from './capability.js';
+import { isRunning } from './controlPlane/processes.js';
 import { cniDirs } from './cniFiles.js';
 import { FAULTS, FAULT_NAMES } from './faultNames.js';
 import { makeLab, startLab, type Lab } from './lab.js';
 import { PREFIX_RE } from './names.js';
 import { planLab } from './plan.js';
 import { scenarios, loadScenario } from './scenarios.js';
-import { listStates, ownerAlive, readState, removeState } from './state.js';
+import { listStates, ownerAlive, readState, recordedProcesses, removeState } from './state.js';
 import { destroyPrefix, listNetns } from './teardown.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -63,6 +64,8 @@ program
     for (const st of states) {
       const count = netns.filter((n) => n.startsWith(`${st.prefix}-`)).length;
       console.log(`  ${st.prefix}  ${st.scenario.name}${st.faults.length ? ` +${st.faults.join(',')}` : ''}  ${count} namespaces  ${st.detached ? 'detached' : `owner pid ${st.pid}`}  since ${st.createdAt}`);
+      // The lab's own processes (the control plane), as recorded: running means same pid and same start time.
+      for (const p of st.processes) console.log(`    ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isRunning(p) ? 'running' : 'gone'}  in ${p.netns}`);
     }
   });
 
@@ -89,9 +92,9 @@ program
 
 program
   .command('down')
-  .description('tear a lab down (kills its processes, deletes its namespaces)')
+  .description('tear a lab down (stops the processes it recorded, kills what is left in its namespaces, deletes them)')
   .argument('[prefix]', 'the lab prefix printed by up')
-  .option('--all', 'remove every pb* lab namespace not owned by a live process (left by crashed runs, or up)')
+  .option('--all', 'remove every pb* lab (namespaces, and the processes its state file records) not owned by a live process (left by crashed runs, or up)')
   .action(async (prefix: string | undefined, opts: { all?: boolean }) => {
     assertLabCapable();
     if (!prefix && !opts.all) throw new Error('give a lab prefix or --all');
@@ -114,12 +117,14 @@ program
     }
     let failed = 0;
     for (const p of targets) {
+      // Processes are found only through what the lab recorded (pid + start time), never by their names.
+      const procs = recordedProcesses(p).filter(isRunning);
       const left = await destroyPrefix(p);
       removeState(p);
       if (left.length) {
         failed++;
         console.error(`${p}: ${left.join('; ')}`);
-      } else console.log(`removed ${p}`);
+      } else console.log(`removed ${p}${procs.length ? ` (stopped ${procs.map((x) => `${x.name} pid ${x.pid}`).join(', ')})` : ''}`);
     }
     if (targets.size === 0) console.log('no lab namespaces to remove');
     if (failed) process.exitCode = 1;
