@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { z } from 'zod';
 import type { ClusterModel, DeviceModel } from '@patchbay/resolve';
 import { buildClusterMap, buildNodeWiring, type DeviceRow } from '@patchbay/topology';
-import { EndpointError, parseEndpoint, type Trace, type TraceQuery } from '@patchbay/schema';
+import { EndpointError, parseEndpoint, quoteInput, type Trace, type TraceQuery } from '@patchbay/schema';
 import { selectorMatches } from './internal/labels.js';
 import { search } from './internal/search.js';
 import { formatError } from './internal/errorFormatter.js';
@@ -23,6 +23,15 @@ import {
   UpdateEvent,
 } from './schemas.js';
 import type { Log, Source, SourceEvent, SourceState } from './source.js';
+
+/**
+ * A requested name as an error message repeats it: as is when it is plain printable ASCII (every valid
+ * Kubernetes name), else quoted with escapes, so no control, bidi or invisible character reaches a terminal or a
+ * page from someone else's input.
+ */
+function shownKey(key: string): string {
+  return key.length <= 253 && /^[\x21-\x7e]*$/.test(key) ? key : quoteInput(key);
+}
 
 /** Computes a trace on the current state; the server passes @patchbay/trace's traceFlow in (STYLE.md 12). */
 export type TraceFn = (state: SourceState, query: TraceQuery) => Trace | Promise<Trace>;
@@ -102,7 +111,7 @@ export const appRouter = t.router({
     .query(({ ctx, input }) => {
       const { model, bundle } = ctx.source.current();
       const node = model.nodes.get(input.name);
-      if (!node) throw notFound(`no node named ${JSON.stringify(input.name)} in this cluster`);
+      if (!node) throw notFound(`no node named ${quoteInput(input.name)} in this cluster`);
       const wiring = buildNodeWiring(model, input.name);
       const serviceRules = [...model.services.values()]
         .sort((a, b) => a.key.localeCompare(b.key))
@@ -120,7 +129,7 @@ export const appRouter = t.router({
       const { model } = ctx.source.current();
       const key = `${input.namespace}/${input.name}`;
       const pod = model.pods.get(key);
-      if (!pod) throw notFound(`no pod ${key} in this cluster`);
+      if (!pod) throw notFound(`no pod ${shownKey(key)} in this cluster`);
       const ns = pod.netns ? model.namespaces.get(pod.netns) : undefined;
       const host = pod.hostDevice ? model.devices.get(pod.hostDevice) : undefined;
       return {
@@ -151,7 +160,7 @@ export const appRouter = t.router({
       const { model, bundle } = ctx.source.current();
       const key = `${input.namespace}/${input.name}`;
       const svc = model.services.get(key);
-      if (!svc) throw notFound(`no service ${key} in this cluster`);
+      if (!svc) throw notFound(`no service ${shownKey(key)} in this cluster`);
       const expected = new Set(svc.endpoints.filter((e) => e.ready).flatMap((e) => Object.values(e.ports).map((p) => `${e.ip}:${p}`)));
       const nodes = [...model.nodes.values()]
         .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))

@@ -1,5 +1,6 @@
 // The endpoint grammar shared by CLI flags, URLs and the API (DESIGN.md "Command lines").
 //   pod/NS/NAME · svc/NS/NAME:PORT · node/NAME · A.B.C.D[:PORT]
+import { quoteInput } from './problems.js';
 
 export type Endpoint =
   | { kind: 'pod'; namespace: string; name: string }
@@ -12,7 +13,7 @@ export class EndpointError extends Error {
     readonly input: string,
     readonly reason: string,
   ) {
-    super(`invalid endpoint ${JSON.stringify(input)}: ${reason}`);
+    super(`invalid endpoint ${quoteInput(input)}: ${reason}`);
     this.name = 'EndpointError';
   }
 }
@@ -30,13 +31,13 @@ export function isIPv4(text: string): boolean {
 function checkName(input: string, what: string, value: string | undefined): string {
   if (!value) throw new EndpointError(input, `${what} is empty`);
   if (value.length > 253 || !DNS_SUBDOMAIN.test(value)) {
-    throw new EndpointError(input, `${what} ${JSON.stringify(value)} is not a valid Kubernetes name (lower-case letters, digits, '-' and '.')`);
+    throw new EndpointError(input, `${what} ${quoteInput(value)} is not a valid Kubernetes name (lower-case letters, digits, '-' and '.')`);
   }
   return value;
 }
 
 function parsePortNumber(input: string, text: string): number {
-  if (!/^\d+$/.test(text)) throw new EndpointError(input, `port ${JSON.stringify(text)} is not a number`);
+  if (!/^\d+$/.test(text)) throw new EndpointError(input, `port ${quoteInput(text)} is not a number`);
   const port = Number(text);
   if (port < 1 || port > 65535) throw new EndpointError(input, `port ${port} is outside 1-65535`);
   return port;
@@ -61,7 +62,7 @@ export function parseEndpoint(input: string): Endpoint {
     let port: number | string;
     if (/^\d+$/.test(portText)) port = parsePortNumber(input, portText);
     else if (PORT_NAME.test(portText) && portText.length <= 63) port = portText;
-    else throw new EndpointError(input, `port ${JSON.stringify(portText)} is neither a number nor a port name`);
+    else throw new EndpointError(input, `port ${quoteInput(portText)} is neither a number nor a port name`);
     return {
       kind: 'service',
       namespace: checkName(input, 'namespace', ns),

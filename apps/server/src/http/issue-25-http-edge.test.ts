@@ -154,6 +154,17 @@ describe('issue 25: a malformed percent-escape in a path is a 400, not a 500 (de
     expect(r.body).toBe(`The path has a malformed percent-escape (at character ${at + 1}); "%" must be followed by two hex digits that encode UTF-8.\n`);
   });
 
+  it.each([
+    ['/api/trpc/%00', 11],
+    ['/api/trpc/summary%1B%5B31m', 18],
+    ['/nodes/n1%E2%80%AE', 10],
+    ['/pods/shop/%C2%9B', 12],
+  ])('GET %s: a control or formatting character in the path is a 400 that does not repeat it (found by the fuzz suite)', async (path, at) => {
+    const r = await get(path);
+    expect(r.status).toBe(400);
+    expect(r.body).toBe(`The path holds a control or formatting character (at character ${at} once decoded).\n`);
+  });
+
   it('still serves pages and API paths whose escapes are well formed', async () => {
     expect((await get('/nodes/n1')).status).toBe(200);
     expect((await get('/pods/shop/web%2D1')).status).toBe(200);

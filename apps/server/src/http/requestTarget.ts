@@ -11,12 +11,17 @@ export function checkRequestTarget(url: string | undefined): TargetVerdict {
   if (!url?.startsWith('/')) return { ok: false, message: 'The request target must be a path starting with "/".\n' };
   const end = url.search(/[?#]/);
   const pathname = end < 0 ? url : url.slice(0, end);
+  let decoded: string;
   try {
-    decodeURIComponent(pathname);
+    decoded = decodeURIComponent(pathname);
   } catch {
     // Positions, not content: the path is untrusted and may hold anything.
     return { ok: false, message: `The path has a malformed percent-escape (at character ${malformedAt(pathname) + 1}); "%" must be followed by two hex digits that encode UTF-8.\n` };
   }
+  // No name we serve holds a control or invisible formatting character (Kubernetes names are ASCII letters,
+  // digits, '-' and '.'), and tRPC's "no procedure" answer would repeat one raw to the client.
+  const odd = decoded.search(/[\p{Cc}\p{Cf}]/u);
+  if (odd >= 0) return { ok: false, message: `The path holds a control or formatting character (at character ${odd + 1} once decoded).\n` };
   return { ok: true, pathname };
 }
 
