@@ -3,7 +3,7 @@
 // no lab namespace leaked. Runs every step even after a failure, then prints one closing line
 // "N passed, N failed" and exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -84,6 +84,40 @@ if (leakProblem === null) passed += 1;
 else {
   failed += 1;
   failures.push(`lab leak check (${leakProblem})`);
+}
+
+// Lab processes must not outlive their labs either (issue #19): any live process whose executable is one of the
+// Kubernetes components built by scripts/k8s/build.sh fails the run. Found by executable path (/proc/PID/exe),
+// which a process cannot rename; nothing is killed here. No answer is no proof, as above.
+function processLeaks() {
+  const dirRun = spawnSync('bash', [path.join(root, 'scripts/k8s/build.sh'), '--print-dir'], { encoding: 'utf8' });
+  const dir = (dirRun.stdout ?? '').trim();
+  if (dirRun.status !== 0 || !path.isAbsolute(dir)) return `cannot tell where the Kubernetes components are: scripts/k8s/build.sh --print-dir exited ${dirRun.status ?? dirRun.signal}`;
+  let pids;
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch (e) {
+    return `cannot list /proc: ${e.message}`;
+  }
+  const leaked = [];
+  for (const pid of pids) {
+    let exe;
+    try {
+      exe = readlinkSync(`/proc/${pid}/exe`);
+    } catch {
+      continue; // gone, a zombie, or a kernel thread: nothing runs from the cache
+    }
+    // A binary replaced by a rebuild reads "<path> (deleted)"; it still counts.
+    if (exe.startsWith(`${dir}/`)) leaked.push(`${path.basename(exe.replace(/ \(deleted\)$/, ''))} pid ${pid}`);
+  }
+  return leaked.length ? `LEAKED ${leaked.join(', ')}` : null;
+}
+const procProblem = processLeaks();
+console.log(`\n=== lab process leak check: ${procProblem ?? 'no Kubernetes component left running'}`);
+if (procProblem === null) passed += 1;
+else {
+  failed += 1;
+  failures.push(`lab process leak check (${procProblem})`);
 }
 
 if (failures.length) console.log(`\nFailed: ${failures.join('; ')}`);
