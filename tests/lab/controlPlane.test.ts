@@ -156,8 +156,11 @@ describe('control plane', () => {
       // A node on the underlay reaches the API server (kube-proxy will, from there).
       const fromNode = await lab.exec(lab.nodeNetns('n1'), 'bash', ['-c', `exec 3<>/dev/tcp/${CONTROL_PLANE_IP}/6443 && echo open`], { timeoutMs: 5_000 });
       expect(fromNode.stdout.trim()).toBe('open');
+      console.log(`RSS after the objects: ${procs.map((p) => `${p.name} ${rssMiB(p.pid)} MiB`).join(', ')}`);
     } finally {
+      const t1 = performance.now();
       await lab.teardown();
+      console.log(`teardown (control plane and lab) in ${Math.round(performance.now() - t1)} ms`);
     }
     expect(procs.filter(isRunning).map((p) => p.name)).toEqual([]);
     expect(netnsList().split('\n').filter((l) => l.startsWith(`${lab.prefix}-`))).toEqual([]);

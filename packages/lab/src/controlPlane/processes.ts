@@ -38,26 +38,32 @@ function signal(p: LabProcess, sig: NodeJS.Signals): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * SIGTERM, then SIGKILL for whatever still runs after the grace period; resolves when every one is gone.
- * Returns the processes that could not be stopped (none unless the kernel refuses a SIGKILL for long).
+ * Stops processes in reverse start order (dependents first: the API server's graceful shutdown takes ~1 s with
+ * etcd up, but waits out any grace when etcd went first), each with SIGTERM, then SIGKILL if it still runs
+ * after the grace period. Returns the processes that could not be stopped (none unless a SIGKILL is ignored
+ * for 5 s, e.g. a process stuck in the kernel).
  */
 export async function stopProcesses(procs: readonly LabProcess[], graceMs = 5_000): Promise<LabProcess[]> {
-  for (const p of procs) signal(p, 'SIGTERM');
-  const until = Date.now() + graceMs;
-  while (procs.some(isRunning) && Date.now() < until) await sleep(50);
-  for (const p of procs) signal(p, 'SIGKILL');
+  for (const p of [...procs].reverse()) {
+    signal(p, 'SIGTERM');
+    const until = Date.now() + graceMs;
+    while (isRunning(p) && Date.now() < until) await sleep(20);
+    signal(p, 'SIGKILL');
+  }
   const killUntil = Date.now() + 5_000;
   while (procs.some(isRunning) && Date.now() < killUntil) await sleep(20);
   return procs.filter(isRunning);
 }
 
-/** The same for an 'exit' handler, where nothing asynchronous runs: a short grace, then SIGKILL. */
+/** The same for an 'exit' handler, where nothing asynchronous runs: a short grace each, then SIGKILL. */
 export function stopProcessesSync(procs: readonly LabProcess[], graceMs = 1_000): void {
   const nap = new Int32Array(new SharedArrayBuffer(4));
-  for (const p of procs) signal(p, 'SIGTERM');
-  const until = Date.now() + graceMs;
-  while (procs.some(isRunning) && Date.now() < until) Atomics.wait(nap, 0, 0, 20);
-  for (const p of procs) signal(p, 'SIGKILL');
+  for (const p of [...procs].reverse()) {
+    signal(p, 'SIGTERM');
+    const until = Date.now() + graceMs;
+    while (isRunning(p) && Date.now() < until) Atomics.wait(nap, 0, 0, 20);
+    signal(p, 'SIGKILL');
+  }
 }
 
 export interface StartOptions {
