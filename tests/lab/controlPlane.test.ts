@@ -233,6 +233,36 @@ process.kill(process.pid, 'SIGKILL');`;
     expect(leftovers([prefix!])).toEqual([]);
   });
 
+  it('when its owner gets SIGTERM, the lab\'s signal handler stops the control plane (synchronously) and removes the lab', async () => {
+    const script = `import { parseScenario, startLab } from '${root}packages/lab/src/index.ts';
+import { startControlPlane } from '${root}packages/lab/src/controlPlane/index.ts';
+const lab = await startLab(parseScenario(${JSON.stringify(scenario)}));
+console.log('LAB ' + lab.prefix);
+const cp = await startControlPlane(lab);
+console.log('UP ' + JSON.stringify(cp.processes));
+setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, '--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let errText = '';
+    child.stderr.on('data', (d: Buffer) => (errText += d.toString()));
+    const exited = new Promise((r) => child.on('exit', r));
+    const procs = await new Promise<LabProcess[]>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const prefix = /LAB (pb[0-9a-f]+)/.exec(out)?.[1];
+        if (prefix) prefixes.add(prefix);
+        const m = /UP (.*)\n/.exec(out);
+        if (m) resolve(JSON.parse(m[1]!) as LabProcess[]);
+      });
+      child.on('exit', (code) => reject(new Error(`child exited ${code} before the control plane was up: ${errText.slice(-2000)}`)));
+    });
+    expect(procs.filter(isRunning).map((p) => p.name)).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager']);
+    child.kill('SIGTERM');
+    await exited;
+    expect(procs.filter(isRunning)).toEqual([]);
+    expect(leftovers([...prefixes].filter((p) => out.includes(p)))).toEqual([]);
+  });
+
   it('a state file written before labs recorded processes still reads, as a lab with none', () => {
     const prefix = 'pbc0ffe';
     const file = path.join(STATE_DIR, `${prefix}.json`);
