@@ -2,9 +2,10 @@
 # Installs the system packages Patchbay's tests need on a fresh Debian machine (run as root).
 # iproute2/iptables/nftables/conntrack/ipset/ipvsadm: the lab builds real dataplanes and the agent reads them.
 # iputils-ping: the lab's ICMP probes.
+# openssl: the lab's control plane makes its certificates with it; iproute2's ss shows where it listens.
 # chromium: the e2e and cytoscape benches drive Debian's Chromium through Playwright (no browser download works here).
 set -euo pipefail
-pkgs=(iproute2 iptables nftables conntrack ipset ipvsadm kmod procps iputils-ping chromium fonts-dejavu-core)
+pkgs=(openssl iproute2 iptables nftables conntrack ipset ipvsadm kmod procps iputils-ping chromium fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: build, typecheck, lint, every vitest suite (unit + lab), the Playwright e2e suite, and a check that
-// no lab namespace leaked. Runs every step even after a failure, then prints one closing line
-// "N passed, N failed" and exits non-zero on any failure.
+// `npm test`: the pinned Kubernetes components, build, typecheck, lint, every vitest suite (unit + lab), the
+// Playwright e2e suite, and checks that no lab namespace or lab process leaked. Runs every step even after a
+// failure, then prints one closing line "N passed, N failed" and exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -53,6 +53,9 @@ function playwrightCounts(file) {
 }
 
 const npx = 'npx';
+// The upstream Kubernetes components the labs run (issue #19): built from their Go modules once per pin set
+// (about 10-30 minutes cold on 2 cores), afterwards only checked (under a second). See scripts/k8s/README.md.
+run('Kubernetes components (scripts/k8s/build.sh)', 'bash', ['scripts/k8s/build.sh']);
 const built = run('build', npx, ['turbo', 'run', 'build', '--output-logs=errors-only']);
 run('typecheck', npx, ['turbo', 'run', 'typecheck', '--output-logs=errors-only']);
 run('typecheck (tests/, outside any workspace)', npx, ['tsc', '-p', 'tests/tsconfig.json']);

@@ -7,9 +7,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertLabCapable, parseScenario, startLab, type Lab } from '@patchbay/lab';
-import { CONTROL_PLANE_IP, controlPlaneNetns, isRunning, k8sBinDir, startControlPlane } from '../../packages/lab/src/controlPlane/index.js';
-import { STATE_DIR, readState, type LabProcess } from '../../packages/lab/src/state.js';
+import {
+  CONTROL_PLANE_IP,
+  STATE_DIR,
+  assertLabCapable,
+  controlPlaneNetns,
+  isRunning,
+  k8sBinDir,
+  parseScenario,
+  readState,
+  startControlPlane,
+  startLab,
+  type Lab,
+  type LabProcess,
+} from '@patchbay/lab';
 import { leftovers } from './flows.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -17,3 +17,6 @@ export { parseIptablesCounters, parseNftCounters } from './counters.js';
 export type { RuleCounter, RuleCounters } from './counters.js';
 export { buildClusterList } from './clusterList.js';
 export { destroyPrefix, listNetns } from './teardown.js';
+export * from './controlPlane/index.js';
+export { STATE_DIR, readState } from './state.js';
+export type { LabProcess, LabState } from './state.js';
