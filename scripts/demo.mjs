@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run demo [-- --port N]`: builds what is missing, then serves the demo bundle (recorded from a lab with a
+// `npm run demo [-- --port N] [-- --host ADDR]`: builds what is missing, then serves the demo bundle (recorded from a lab with a
 // planted fault, apps/server/demo) and prints the dashboard's URL.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,6 +17,9 @@ if (!built) {
 const bundle = path.join(root, 'apps/server/demo/bundle');
 const args = process.argv.slice(2);
 if (!args.includes('--port')) args.push('--port', process.env.PORT ?? '3000');
+// The demo is for the person at this machine: loopback, even in a container where `patchbay serve` would
+// otherwise listen on every address (the dashboard has no sign-in). `--host` or $HOST choose otherwise.
+if (!args.includes('--host') && !process.env.HOST) args.push('--host', '127.0.0.1');
 const child = spawn(process.execPath, [path.join(root, 'apps/server/bin/patchbay.mjs'), 'serve', '--bundle', bundle, ...args], { cwd: root, env, stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
