@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm run demo [-- --port N] [-- --host ADDR]`: builds what is missing, then serves the demo bundle (recorded from a lab with a
-// planted fault, apps/server/demo) and prints the dashboard's URL.
+// `npm run demo [-- --port N --host ADDR]`: builds what is missing, then serves the demo bundle (recorded from a
+// lab with a planted fault, apps/server/demo) and prints the dashboard's URL.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
