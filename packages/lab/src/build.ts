@@ -1,8 +1,5 @@
-import { parseClusterList } from '@patchbay/schema';
-import { buildClusterList } from './clusterList.js';
 import { calicoRules, flannelRules } from './cniRules.js';
 import { ipBatch, must, mustIn } from './exec.js';
-import { kubeProxyRules } from './kubeProxyRules.js';
 import { CALICO_GATEWAY, UNDERLAY_GATEWAY, UNDERLAY_MTU, VXLAN_MTU, type LabPlan, type NodePlan, type PodPlan } from './plan.js';
 
 // Wires a planned lab out of network namespaces. Every command names its namespace (`ip -n`, `ip netns exec`);
@@ -148,13 +145,11 @@ export async function buildPod(plan: LabPlan, pod: PodPlan): Promise<void> {
   await ipBatch(pod.netns, lines);
 }
 
-/** kube-proxy's rules (from the rule writers, fed the cluster kube-proxy last saw), then the CNI's own. */
+/**
+ * The CNI's own rules (flannel's or Calico's, as their daemons write them). kube-proxy's are never written here:
+ * the real kube-proxy writes them (./kubernetes/kubeProxyDaemons.ts).
+ */
 export async function loadRules(plan: LabPlan, node: NodePlan): Promise<void> {
-  const intended = parseClusterList('lab', buildClusterList(plan, { intended: true }));
-  if (intended.problems.length > 0) throw new Error(`lab cluster list is invalid: ${intended.problems.map((p) => p.message).join('; ')}`);
-  const kp = kubeProxyRules(plan, node, intended.cluster);
-  if (kp?.kind === 'iptables') await mustIn(node.netns, 'iptables-restore', ['--noflush'], { input: kp.text });
-  if (kp?.kind === 'nftables') await mustIn(node.netns, 'nft', ['-f', '-'], { input: kp.text });
   const cni = plan.scenario.cni === 'calico-routed' ? calicoRules(plan) : flannelRules(plan, node);
   await mustIn(node.netns, 'iptables-restore', ['--noflush'], { input: cni });
 }

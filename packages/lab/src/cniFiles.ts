@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { podUid } from './clusterList.js';
 import type { LabPlan, NodePlan, PodPlan } from './plan.js';
 import { STATE_DIR } from './state.js';
 
@@ -44,7 +43,7 @@ function confList(plan: LabPlan, node: NodePlan): { file: string; body: unknown 
   };
 }
 
-function cacheEntry(plan: LabPlan, pod: PodPlan): unknown {
+function cacheEntry(plan: LabPlan, pod: PodPlan, uid: string): unknown {
   const id = sandboxId(plan.prefix, pod);
   const sandbox = `/var/run/netns/${pod.netns}`;
   const bridge = plan.scenario.cni !== 'calico-routed';
@@ -59,7 +58,7 @@ function cacheEntry(plan: LabPlan, pod: PodPlan): unknown {
       ['K8S_POD_NAMESPACE', pod.pod.namespace],
       ['K8S_POD_NAME', pod.pod.name],
       ['K8S_POD_INFRA_CONTAINER_ID', id],
-      ['K8S_POD_UID', podUid(pod.key)],
+      ['K8S_POD_UID', uid],
     ],
     result: {
       cniVersion: '0.3.1',
@@ -70,13 +69,16 @@ function cacheEntry(plan: LabPlan, pod: PodPlan): unknown {
   };
 }
 
-export async function writeCniFiles(plan: LabPlan, node: NodePlan): Promise<void> {
+/** `uids`: each pod's uid as the API server assigned it ("ns/name" -> uid); the CNI cache must name the same. */
+export async function writeCniFiles(plan: LabPlan, node: NodePlan, uids: ReadonlyMap<string, string>): Promise<void> {
   const { confDir, resultsDir } = cniDirs(plan.prefix, node.name);
   await mkdir(confDir, { recursive: true });
   await mkdir(resultsDir, { recursive: true });
   const conf = confList(plan, node);
   await writeFile(path.join(confDir, conf.file), `${JSON.stringify(conf.body, null, 2)}\n`);
   for (const pod of plan.pods.filter((p) => p.present && p.node === node)) {
-    await writeFile(path.join(resultsDir, `${networkName(plan)}-${sandboxId(plan.prefix, pod)}-eth0`), JSON.stringify(cacheEntry(plan, pod)));
+    const uid = uids.get(pod.key);
+    if (!uid) throw new Error(`the API server has no pod ${pod.key}`);
+    await writeFile(path.join(resultsDir, `${networkName(plan)}-${sandboxId(plan.prefix, pod)}-eth0`), JSON.stringify(cacheEntry(plan, pod, uid)));
   }
 }

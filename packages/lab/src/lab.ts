@@ -1,7 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { buildNode, buildPod, buildUnderlay, createNamespaces, inParallel, loadRules } from './build.js';
 import { assertLabCapable } from './capability.js';
-import { buildClusterList } from './clusterList.js';
+import { controlPlaneNetns, startControlPlane, type ControlPlane } from './controlPlane/start.js';
+import { k8sBinDir } from './controlPlane/binaries.js';
+import { makeKubectl, type Kubectl } from './controlPlane/kubectl.js';
+import { stopProcesses } from './controlPlane/processes.js';
 import { writeCniFiles } from './cniFiles.js';
 import { readCounters, type RuleCounters } from './counters.js';
 import { run, type ExecResult } from './exec.js';
@@ -13,7 +17,9 @@ import { startPodServer } from './podServers.js';
 import { probe, type ProbeOptions, type ProbeResult, type ProbeTarget } from './probe.js';
 import { recordBundle } from './record.js';
 import { Scenario } from './scenario.js';
-import { removeState, writeState } from './state.js';
+import { deletePods, populateApi } from './kubernetes/populate.js';
+import { startKubeProxies, waitForSync } from './kubernetes/kubeProxyDaemons.js';
+import { forgetProcesses, labDir, removeState, writeState } from './state.js';
 import { destroyPrefix, destroyPrefixSync } from './teardown.js';
 
 export interface Lab {
@@ -23,8 +29,18 @@ export interface Lab {
   /** netns name of a node's host namespace. */
   nodeNetns(node: string): string;
   podNetns(namespace: string, pod: string): string;
-  /** The cluster.json object (a kubectl List) as the API would print it now. */
-  clusterList(): unknown;
+  /** kubectl against the lab's own API server (run inside the lab's control-plane namespace). */
+  kubectl(): Promise<Kubectl>;
+  /**
+   * What `kubectl get nodes,namespaces,pods,services,endpointslices,networkpolicies -A -o json` prints from the
+   * lab's real API server now: the bundle's cluster.json.
+   */
+  clusterList(): Promise<unknown>;
+  /**
+   * Completed rule syncs per node as each real kube-proxy's own metrics reported them when the lab came up
+   * (empty when the scenario runs no kube-proxy).
+   */
+  kubeProxySyncs: ReadonlyMap<string, number>;
   exec(netns: string, cmd: string, args: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
   probe(from: string, to: ProbeTarget, opts?: ProbeOptions): Promise<ProbeResult>;
   counters(node: string): Promise<RuleCounters>;
@@ -84,6 +100,7 @@ export async function startLab(scenarioInput: Scenario, opts: StartLabOptions = 
 
   installHandlers();
   const state = { children: [] as ChildProcess[], detached: !!opts.detached };
+  const syncs = new Map<string, number>();
   live.set(prefix, state);
   writeState({ prefix, scenario: plan.scenario, faults, pid: process.pid, detached: !!opts.detached, createdAt: new Date().toISOString() });
   const phase = async (name: string, fn: () => Promise<void>) => {
@@ -104,8 +121,29 @@ export async function startLab(scenarioInput: Scenario, opts: StartLabOptions = 
     await phase('underlay', () => buildUnderlay(plan));
     await phase('nodes', () => inParallel(plan.nodes, 3, (n) => buildNode(plan, n)));
     await phase('pods', () => inParallel(pods, 6, (p) => buildPod(plan, p)));
-    await phase('rules', () => inParallel(plan.nodes, 3, (n) => loadRules(plan, n)));
-    await phase('cni files', () => inParallel(plan.nodes, 3, (n) => writeCniFiles(plan, n)));
+    await phase('cni rules', () => inParallel(plan.nodes, 3, (n) => loadRules(plan, n)));
+    const cp: ControlPlane = await startControlPlane({ prefix, plan }, { onPhase: (p, ms) => opts.onPhase?.(`control plane: ${p}`, ms) });
+    let uids = new Map<string, string>();
+    await phase('API objects', async () => {
+      uids = await populateApi(plan, cp.kubectl);
+    });
+    if (scenario.kubeProxy !== 'none') {
+      const procs = await startKubeProxies(plan, { binDir: cp.binDir, kubeconfig: cp.kubeProxyKubeconfig });
+      await phase('kube-proxy first sync', async () => {
+        for (const [netns, n] of await waitForSync(procs)) syncs.set(plan.nodes.find((x) => x.netns === netns)!.name, n);
+      });
+      if (faults.includes('stale-service-rule')) {
+        // kube-proxy goes down on every node (a crash-looping DaemonSet), then the cart pods are deleted: the
+        // API and its EndpointSlices move on, the rules kube-proxy last wrote stay.
+        await phase('stale rules', async () => {
+          const stuck = await stopProcesses(procs);
+          if (stuck.length > 0) throw new Error(`cannot stop ${stuck.map((p) => p.name).join(', ')}`);
+          forgetProcesses(prefix, procs);
+          await deletePods(cp.kubectl, plan.targets.cartPods.map((p) => p.key));
+        });
+      }
+    }
+    await phase('cni files', () => inParallel(plan.nodes, 3, (n) => writeCniFiles(plan, n, uids)));
     await phase('servers (waiting)', () => servers);
     await phase('faults', async () => {
       for (const f of faults) await plantFault(plan, f);
@@ -116,7 +154,7 @@ export async function startLab(scenarioInput: Scenario, opts: StartLabOptions = 
     await teardownLab(prefix);
     throw err;
   }
-  return makeLab(plan);
+  return makeLab(plan, syncs);
 }
 
 async function teardownLab(prefix: string): Promise<void> {
@@ -129,7 +167,8 @@ async function teardownLab(prefix: string): Promise<void> {
 }
 
 /** A Lab handle for a plan, whether this process built it or found it through a state file. */
-export function makeLab(plan: LabPlan): Lab {
+export function makeLab(plan: LabPlan, kubeProxySyncs: ReadonlyMap<string, number> = new Map()): Lab {
+  let kubectl: Promise<Kubectl> | undefined;
   const nodes = new Map(plan.nodes.map((n) => [n.name, n]));
   const pods = new Map(plan.pods.map((p) => [p.key, p]));
   const lab: Lab = {
@@ -147,7 +186,14 @@ export function makeLab(plan: LabPlan): Lab {
       if (!p.present) throw new Error(`pod ${namespace}/${pod} was removed by a fault in lab ${plan.prefix}`);
       return p.netns;
     },
-    clusterList: () => buildClusterList(plan),
+    kubectl() {
+      kubectl ??= k8sBinDir().then((binDir) => makeKubectl({ netns: controlPlaneNetns(plan.prefix), binDir, kubeconfig: path.join(labDir(plan.prefix), 'kubeconfig') }));
+      return kubectl;
+    },
+    async clusterList() {
+      return (await lab.kubectl()).getJson(['nodes,namespaces,pods,services,endpointslices,networkpolicies', '-A']);
+    },
+    kubeProxySyncs,
     exec(netns, cmd, args, opts) {
       if (!netns.startsWith(`${plan.prefix}-`)) return Promise.reject(new Error(`${netns} is not a namespace of lab ${plan.prefix}`));
       return run('ip', ['netns', 'exec', netns, cmd, ...args], { timeoutMs: opts?.timeoutMs ?? 30_000 });

@@ -6,7 +6,7 @@ import { cniDirs } from './cniFiles.js';
 import { run } from './exec.js';
 import type { Lab } from './lab.js';
 
-// Records a lab as a bundle: cluster.json from the plan, nodes/*.json from the real agent run inside each node
+// Records a lab as a bundle: cluster.json from the lab's real API server (kubectl get ... -o json), nodes/*.json from the real agent run inside each node
 // namespace. The result must pass readBundle (strict), or recording fails.
 
 export const DEFAULT_AGENT_BIN = fileURLToPath(new URL('../../../apps/agent/bin/patchbay-agent.mjs', import.meta.url));
@@ -34,7 +34,7 @@ export async function recordBundle(lab: Lab, dir: string, opts: { agentBin?: str
     snapshots.push(snap.data);
   }
   await writeBundle(dir, {
-    clusterList: lab.clusterList(),
+    clusterList: await lab.clusterList(),
     snapshots,
     meta: { schemaVersion: 1, capturedAt: new Date().toISOString(), source: `lab ${lab.scenario.name}${lab.plan.faults.length ? ` (faults: ${lab.plan.faults.join(', ')})` : ''}` },
   });

@@ -5,7 +5,7 @@ import { must } from '../exec.js';
 
 // Per-lab certificates, made fresh for every lab with openssl (Debian ships it; one EC P-256 key each, fast):
 // a CA, the API server's serving certificate, client certificates for the admin (system:masters) and the
-// controller manager, and the service-account signing key pair. Valid for a week: labs live for minutes.
+// controller manager and kube-proxy, and the service-account signing key pair. Valid for a week: labs live for minutes.
 
 export interface Pki {
   dir: string;
@@ -17,6 +17,9 @@ export interface Pki {
   adminKey: string;
   cmCert: string;
   cmKey: string;
+  /** CN system:kube-proxy: the user the API server's bootstrap binding system:node-proxier grants what kube-proxy needs. */
+  proxyCert: string;
+  proxyKey: string;
   saKey: string;
   saPub: string;
 }
@@ -78,10 +81,11 @@ export async function makePki(dir: string, opts: { prefix: string; address: stri
     'req', '-x509', '-new', '-config', cnf, '-extensions', 'ca', ...keyArgs, '-days', DAYS,
     '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.crt'), '-subj', `/CN=patchbay-lab-${opts.prefix}-ca`,
   ]);
-  const [[serverCert, serverKey], [adminCert, adminKey], [cmCert, cmKey]] = await Promise.all([
+  const [[serverCert, serverKey], [adminCert, adminKey], [cmCert, cmKey], [proxyCert, proxyKey]] = await Promise.all([
     leaf(dir, cnf, 'apiserver', '/CN=kube-apiserver', 'server'),
     leaf(dir, cnf, 'admin', '/O=system:masters/CN=patchbay-lab-admin', 'client'),
     leaf(dir, cnf, 'controller-manager', '/CN=system:kube-controller-manager', 'client'),
+    leaf(dir, cnf, 'kube-proxy', '/CN=system:kube-proxy', 'client'),
   ]);
   // Service-account tokens are signed with this key (the controller manager's token controller and the API
   // server's TokenRequest) and verified with its public half.
@@ -90,7 +94,7 @@ export async function makePki(dir: string, opts: { prefix: string; address: stri
   const saPub = path.join(dir, 'sa.pub');
   writeFileSync(saKey, sa.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   writeFileSync(saPub, sa.publicKey.export({ type: 'spki', format: 'pem' }));
-  return { dir, caCert: path.join(dir, 'ca.crt'), caKey: path.join(dir, 'ca.key'), serverCert, serverKey, adminCert, adminKey, cmCert, cmKey, saKey, saPub };
+  return { dir, caCert: path.join(dir, 'ca.crt'), caKey: path.join(dir, 'ca.key'), serverCert, serverKey, adminCert, adminKey, cmCert, cmKey, proxyCert, proxyKey, saKey, saPub };
 }
 
 /** A kubeconfig with the CA and the client certificate embedded, so it still works when copied elsewhere. */

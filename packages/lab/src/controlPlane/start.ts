@@ -42,6 +42,8 @@ export interface ControlPlane {
   server: string;
   /** The admin (system:masters) kubeconfig, in the lab's state directory. */
   kubeconfig: string;
+  /** kube-proxy's kubeconfig (user system:kube-proxy, bound to system:node-proxier by the API server itself). */
+  kubeProxyKubeconfig: string;
   binDir: string;
   processes: LabProcess[];
   kubectl: Kubectl;
@@ -130,6 +132,8 @@ export async function startControlPlane(lab: { prefix: string; plan: LabPlan }, 
     writeKubeconfig(kubeconfig, { server, caCert: pki.caCert, cert: pki.adminCert, key: pki.adminKey, user: 'patchbay-lab-admin' });
     const cmKubeconfig = path.join(dir, 'controller-manager.kubeconfig');
     writeKubeconfig(cmKubeconfig, { server, caCert: pki.caCert, cert: pki.cmCert, key: pki.cmKey, user: 'system:kube-controller-manager' });
+    const kubeProxyKubeconfig = path.join(dir, 'kube-proxy.kubeconfig');
+    writeKubeconfig(kubeProxyKubeconfig, { server, caCert: pki.caCert, cert: pki.proxyCert, key: pki.proxyKey, user: 'system:kube-proxy' });
     const kubectl = makeKubectl({ netns, binDir, kubeconfig });
 
     const etcd = await start('etcd', [
@@ -190,7 +194,7 @@ export async function startControlPlane(lab: { prefix: string; plan: LabPlan }, 
       waitReady(cm, 'ServiceAccount default/default (the serviceaccount controller at work)', readyMs, async () => (await kubectl.run(['get', 'serviceaccount', 'default', '-n', 'default'], { timeoutMs: 5_000 })).code === 0),
     );
 
-    return { prefix, netns, address: CONTROL_PLANE_IP, server, kubeconfig, binDir, processes: [...started], kubectl, stop };
+    return { prefix, netns, address: CONTROL_PLANE_IP, server, kubeconfig, kubeProxyKubeconfig, binDir, processes: [...started], kubectl, stop };
   } catch (err) {
     try {
       await stop();
