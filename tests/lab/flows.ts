@@ -6,6 +6,9 @@
 //   web 10.96.0.10:80 -> web-0|web-1   web-sticky 10.96.0.11:80 (ClientIP)   api NodePort 30080 -> api-0
 //   checkout 10.96.0.30:80 (no endpoints)   db 10.96.0.40:5432   web-local NodePort 30050 eTP=Local
 //   cart 10.96.0.60:80 -> cart-0   dns 10.96.0.53:53 udp/tcp -> dns-0   web-node-local 10.96.0.12:80 iTP=Local
+//   web-lb LoadBalancer 192.0.2.224:80 eTP=Local, source ranges n1's pods and n1   api-ext externalIP 192.0.2.225:80
+//   legacy 10.96.0.70:80 (selector-less, hand-made slice) -> cache-0:6379   orders 10.96.0.80:80 -> orders-0 (n3,
+//   terminating: its only endpoint)   db-headless (no cluster IP)
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { expect } from 'vitest';
@@ -53,6 +56,11 @@ export const FLOWS: Flow[] = [
   { id: 'node-NodePort n3->n1:30080', from: { node: 'n3' }, to: { ip: '192.0.2.11', port: 30080 }, proto: 'tcp' },
   { id: 'node-NodePort eTP=Local, local endpoint', from: { node: 'n3' }, to: { ip: '192.0.2.11', port: 30050 }, proto: 'tcp' },
   { id: 'node-NodePort eTP=Local, no local endpoint', from: { node: 'n1' }, to: { ip: '192.0.2.13', port: 30050 }, proto: 'tcp' },
+  { id: 'pod-LB IP, allowed source', from: { pod: 'shop/client-0' }, to: { ip: '192.0.2.224', port: 80 }, proto: 'tcp' },
+  { id: 'pod-LB IP, source not in loadBalancerSourceRanges', from: { pod: 'shop/api-0' }, to: { ip: '192.0.2.224', port: 80 }, proto: 'tcp' },
+  { id: 'pod-externalIP', from: { pod: 'shop/client-0' }, to: { ip: '192.0.2.225', port: 80 }, proto: 'tcp' },
+  { id: 'pod-selector-less service', from: { pod: 'shop/client-0' }, to: { ip: '10.96.0.70', port: 80 }, proto: 'tcp' },
+  { id: 'pod-service with only a terminating endpoint', from: { pod: 'shop/client-0' }, to: { ip: '10.96.0.80', port: 80 }, proto: 'tcp' },
 ];
 
 export const BASELINE: Record<string, Expect> = {
@@ -78,6 +86,14 @@ export const BASELINE: Record<string, Expect> = {
   'node-NodePort eTP=Local, local endpoint': delivered('web-0'),
   // kube-proxy drops external traffic to an eTP=Local NodePort on a node without a local endpoint.
   'node-NodePort eTP=Local, no local endpoint': timeout,
+  // Traffic from inside the cluster to a LoadBalancer IP is short-circuited to every endpoint (not only local
+  // ones), after kube-proxy's source-range firewall: n1's pods pass, n2's are dropped.
+  'pod-LB IP, allowed source': delivered('web-0', 'web-1'),
+  'pod-LB IP, source not in loadBalancerSourceRanges': timeout,
+  'pod-externalIP': delivered('api-0'),
+  'pod-selector-less service': delivered('cache-0'),
+  // No ready endpoint: kube-proxy uses the serving, terminating one.
+  'pod-service with only a terminating endpoint': delivered('orders-0'),
 };
 
 /** Pods of n1 and n2 cannot talk (n1 is the fault's first node, n2 its second); everything else is untouched. */
@@ -91,6 +107,8 @@ const N1_N2_BROKEN: Record<string, Expect> = {
   'pod-clusterIP dns udp': timeout,
   'pod-own service (hairpin)': deliveredOrTimeout('web-0'),
   'node-NodePort n3->n1:30080': timeout,
+  'pod-LB IP, allowed source': deliveredOrTimeout('web-0'),
+  'pod-externalIP': timeout,
 };
 
 /**
@@ -105,6 +123,8 @@ const N1_N2_TCP_ICMP_BROKEN: Record<string, Expect> = {
   'pod-pod n2->n1': timeout,
   'pod-clusterIP web': deliveredOrTimeout('web-0'),
   'pod-own service (hairpin)': deliveredOrTimeout('web-0'),
+  'pod-LB IP, allowed source': deliveredOrTimeout('web-0'),
+  'pod-externalIP': timeout,
   // The NodePort's client is masqueraded to n1's own address, which n2 reaches directly: unchanged.
 };
 

@@ -15,7 +15,6 @@ export { assertLabCapable, LabIncapableError } from './capability.js';
 export type { ProbeOptions, ProbeOutcome, ProbeResult, ProbeTarget } from './probe.js';
 export { parseIptablesCounters, parseNftCounters } from './counters.js';
 export type { RuleCounter, RuleCounters } from './counters.js';
-export { buildClusterList } from './clusterList.js';
 export { destroyPrefix, listNetns } from './teardown.js';
 export * from './controlPlane/index.js';
 export { STATE_DIR, readState } from './state.js';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseClusterList } from '@patchbay/schema';
-import { buildClusterList } from './clusterList.js';
 import { parseIptablesCounters, parseNftCounters } from './counters.js';
 import { planLab } from './plan.js';
 import { parseScenario } from './scenario.js';
@@ -83,44 +82,6 @@ describe('planLab', () => {
   it('refuses faults that do not fit the scenario', () => {
     expect(() => planLab(loadScenario('host-gw'), 'pbabcd', ['missing-fdb'])).toThrow(/missing-fdb does not apply to CNI flannel-host-gw/);
     expect(() => planLab({ ...loadScenario('flannel-vxlan'), kubeProxy: 'none' }, 'pbabcd', ['stale-service-rule'])).toThrow(/needs kube-proxy rules/);
-  });
-});
-
-describe('buildClusterList', () => {
-  it('is a kubectl List that @patchbay/schema reads without a problem', () => {
-    const plan = planLab(loadScenario('flannel-vxlan'), 'pbabcd', []);
-    const list = buildClusterList(plan);
-    expect(list).toMatchObject({ apiVersion: 'v1', kind: 'List' });
-    const { cluster, problems } = parseClusterList('cluster.json', list);
-    expect(problems).toEqual([]);
-    expect(cluster.nodes.map((n) => [n.metadata.name, n.spec.podCIDR, n.status.addresses?.[0]?.address])).toEqual([
-      ['n1', '10.244.1.0/24', '192.0.2.11'],
-      ['n2', '10.244.2.0/24', '192.0.2.12'],
-      ['n3', '10.244.3.0/24', '192.0.2.13'],
-    ]);
-    expect(cluster.namespaces.map((n) => n.metadata.name)).toEqual(['default', 'shop']);
-    expect(cluster.pods).toHaveLength(8);
-    const web = cluster.endpointSlices.find((s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'web')!;
-    expect(web.endpoints?.map((e) => [e.addresses[0], e.nodeName, e.targetRef?.name])).toEqual([
-      ['10.244.1.4', 'n1', 'web-0'],
-      ['10.244.2.2', 'n2', 'web-1'],
-    ]);
-    // The named targetPort "http" resolves to the pods' containerPort 8080.
-    expect(web.ports).toEqual([{ name: 'http', protocol: 'TCP', port: 8080 }]);
-    const checkout = cluster.endpointSlices.find((s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'checkout')!;
-    expect(checkout.endpoints).toBeNull();
-    expect(cluster.services.find((s) => s.metadata.name === 'web-local')!.spec.externalTrafficPolicy).toBe('Local');
-    expect(cluster.networkPolicies.map((n) => n.metadata.name)).toEqual(['db-allow-api', 'web-allow-all']);
-  });
-
-  it('leaves a pod deleted by stale-service-rule out of the API view but not out of what kube-proxy last saw', () => {
-    const plan = planLab(loadScenario('flannel-vxlan'), 'pbabcd', ['stale-service-rule']);
-    const now = parseClusterList('now', buildClusterList(plan)).cluster;
-    const before = parseClusterList('before', buildClusterList(plan, { intended: true })).cluster;
-    const cartSlice = (c: typeof now) => c.endpointSlices.find((s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'cart')!;
-    expect(now.pods.map((p) => p.metadata.name)).not.toContain('cart-0');
-    expect(cartSlice(now).endpoints).toBeNull();
-    expect(cartSlice(before).endpoints?.[0]?.addresses).toEqual(['10.244.3.3']);
   });
 });
 

@@ -36,6 +36,11 @@ export const ScenarioPod = z.strictObject({
   ports: z.array(ScenarioPort).default([]),
   /** Fixed pod IP inside the node's podCIDR; allocated in order (.2, .3, ...) when absent. */
   ip: Ipv4.optional(),
+  /**
+   * Deleted through the API while a finalizer holds it: it keeps running and serving, and the EndpointSlice
+   * controller lists it as serving and terminating, not ready (a rolling update's old pod).
+   */
+  terminating: z.boolean().default(false),
 });
 export type ScenarioPod = z.infer<typeof ScenarioPod>;
 
@@ -47,14 +52,33 @@ export const ScenarioServicePort = z.strictObject({
   nodePort: z.number().int().min(30000).max(32767).optional(),
 });
 
+/** LoadBalancer ingress IPs and externalIPs: a slice of the underlay no node, gateway or control plane uses. */
+export const EXTERNAL_SERVICE_RANGE = '192.0.2.224/28';
+const ExternalIp = Ipv4.refine((a) => inCidr(a, EXTERNAL_SERVICE_RANGE), `must be inside ${EXTERNAL_SERVICE_RANGE}`);
+const Cidr = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, 'must be an IPv4 CIDR');
+
+/** One endpoint of a hand-made EndpointSlice (a selector-less service). */
+export const ScenarioEndpoint = z.strictObject({
+  ip: Ipv4,
+  /** The node the address lives on, when it is a lab pod's. */
+  node: Name.optional(),
+});
+
 export const ScenarioService = z.strictObject({
   namespace: Name,
   name: Name,
-  type: z.enum(['ClusterIP', 'NodePort']).default('ClusterIP'),
-  clusterIP: Ipv4.refine((a) => inCidr(a, '10.96.0.0/16'), 'must be inside 10.96.0.0/16'),
+  type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP'),
+  /** 'None': a headless service (DNS only; kube-proxy writes nothing for it). */
+  clusterIP: z.union([z.literal('None'), Ipv4.refine((a) => inCidr(a, '10.96.0.0/16'), 'must be inside 10.96.0.0/16')]),
   ports: z.array(ScenarioServicePort).min(1),
-  /** Absent: a selector-less service (no EndpointSlice is written). */
+  /** Absent: a selector-less service; its EndpointSlice is the lab's, from `endpoints`. */
   selector: Labels.optional(),
+  /** A selector-less service's endpoints (the lab writes the EndpointSlice, as an operator would). */
+  endpoints: z.array(ScenarioEndpoint).optional(),
+  /** LoadBalancer: the ingress IPs a load-balancer controller would publish in status.loadBalancer. */
+  loadBalancerIPs: z.array(ExternalIp).default([]),
+  loadBalancerSourceRanges: z.array(Cidr).default([]),
+  externalIPs: z.array(ExternalIp).default([]),
   sessionAffinity: z.enum(['None', 'ClientIP']).default('None'),
   externalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
   internalTrafficPolicy: z.enum(['Cluster', 'Local']).default('Cluster'),
@@ -110,17 +134,27 @@ export const Scenario = z
       if (svcKeys.has(key)) issue(['services', i, 'name'], `duplicate service ${key}`);
       svcKeys.add(key);
       if (!nsSet.has(svc.namespace)) issue(['services', i, 'namespace'], `namespace ${svc.namespace} is not in namespaces`);
-      if (vips.has(svc.clusterIP)) issue(['services', i, 'clusterIP'], `duplicate clusterIP ${svc.clusterIP}`);
-      vips.add(svc.clusterIP);
+      if (svc.clusterIP !== 'None') {
+        if (vips.has(svc.clusterIP)) issue(['services', i, 'clusterIP'], `duplicate clusterIP ${svc.clusterIP}`);
+        vips.add(svc.clusterIP);
+      } else if (svc.type !== 'ClusterIP') issue(['services', i, 'clusterIP'], 'a headless service must be type ClusterIP');
+      if (svc.endpoints && svc.selector) issue(['services', i, 'endpoints'], 'endpoints are for a selector-less service; this one has a selector');
+      if (svc.loadBalancerIPs.length > 0 && svc.type !== 'LoadBalancer') issue(['services', i, 'loadBalancerIPs'], 'loadBalancerIPs need type LoadBalancer');
+      if (svc.loadBalancerSourceRanges.length > 0 && svc.type !== 'LoadBalancer') issue(['services', i, 'loadBalancerSourceRanges'], 'loadBalancerSourceRanges need type LoadBalancer');
+      for (const ip of [...svc.loadBalancerIPs, ...svc.externalIPs]) {
+        if (vips.has(ip)) issue(['services', i], `duplicate external address ${ip}`);
+        vips.add(ip);
+      }
       if (svc.ports.length > 1 && svc.ports.some((p) => !p.name)) issue(['services', i, 'ports'], 'a service with several ports must name each');
       svc.ports.forEach((p, j) => {
         if (p.nodePort !== undefined) {
-          if (svc.type !== 'NodePort') issue(['services', i, 'ports', j, 'nodePort'], 'nodePort needs type NodePort');
+          if (svc.type === 'ClusterIP') issue(['services', i, 'ports', j, 'nodePort'], 'nodePort needs type NodePort or LoadBalancer');
           if (nodePorts.has(p.nodePort)) issue(['services', i, 'ports', j, 'nodePort'], `duplicate nodePort ${p.nodePort}`);
           nodePorts.add(p.nodePort);
-        } else if (svc.type === 'NodePort') issue(['services', i, 'ports', j, 'nodePort'], 'a NodePort service needs a nodePort on every port');
+        } else if (svc.type !== 'ClusterIP') issue(['services', i, 'ports', j, 'nodePort'], `a ${svc.type} service needs a nodePort on every port (the lab pins them)`);
       });
-      if (svc.externalTrafficPolicy && svc.type !== 'NodePort') issue(['services', i, 'externalTrafficPolicy'], 'externalTrafficPolicy needs type NodePort');
+      if (svc.externalTrafficPolicy && svc.type === 'ClusterIP' && svc.externalIPs.length === 0)
+        issue(['services', i, 'externalTrafficPolicy'], 'externalTrafficPolicy needs type NodePort or LoadBalancer, or externalIPs');
     });
   });
 export type Scenario = z.infer<typeof Scenario>;

@@ -1,6 +1,6 @@
 import { Scenario, parseScenario, type ScenarioInput } from './scenario.js';
 
-// The built-in scenarios: one small "shop" cluster (3 nodes, 8 pods, 9 services, 2 NetworkPolicies) wired four
+// The built-in scenarios: one small "shop" cluster (3 nodes, 9 pods, 14 services, 2 NetworkPolicies) wired four
 // ways, plus a 20-pod variant for the bring-up bench. Tests derive their expectations from the intent below.
 
 const nodes = [
@@ -20,6 +20,8 @@ const shopPods: ScenarioInput['pods'] = [
   { namespace: 'default', name: 'dns-0', node: 'n2', labels: { app: 'dns' }, ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53 }] },
   { namespace: 'shop', name: 'db-0', node: 'n3', labels: { app: 'db', tier: 'data' }, ports: [{ name: 'postgres', containerPort: 5432 }] },
   { namespace: 'shop', name: 'cart-0', node: 'n3', labels: { app: 'cart', tier: 'back' }, ports: [http] },
+  // Being deleted (a finalizer holds it): still serving, so kube-proxy falls back to it, its service's only endpoint.
+  { namespace: 'shop', name: 'orders-0', node: 'n3', labels: { app: 'orders' }, ports: [http], terminating: true },
 ];
 
 const shopServices: ScenarioInput['services'] = [
@@ -53,6 +55,23 @@ const shopServices: ScenarioInput['services'] = [
     ports: [{ name: 'http', port: 80, targetPort: 'http', nodePort: 30050 }],
   },
   { namespace: 'shop', name: 'cart', clusterIP: '10.96.0.60', selector: { app: 'cart' }, ports: [{ port: 80, targetPort: 8080 }] },
+  {
+    namespace: 'shop',
+    name: 'web-lb',
+    type: 'LoadBalancer',
+    clusterIP: '10.96.0.14',
+    selector: { app: 'web' },
+    externalTrafficPolicy: 'Local',
+    loadBalancerIPs: ['192.0.2.224'],
+    // n1's pods and n1 itself may use the load balancer's address; every other source is dropped.
+    loadBalancerSourceRanges: ['10.244.1.0/24', '192.0.2.11/32'],
+    ports: [{ name: 'http', port: 80, targetPort: 'http', nodePort: 30081 }],
+  },
+  { namespace: 'shop', name: 'api-ext', clusterIP: '10.96.0.21', selector: { app: 'api' }, externalIPs: ['192.0.2.225'], ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  { namespace: 'shop', name: 'db-headless', clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'postgres', port: 5432, targetPort: 'postgres' }] },
+  // No selector: its EndpointSlice is written by hand and points at cache-0 (10.244.1.3 on n1).
+  { namespace: 'shop', name: 'legacy', clusterIP: '10.96.0.70', endpoints: [{ ip: '10.244.1.3', node: 'n1' }], ports: [{ name: 'redis', port: 80, targetPort: 6379 }] },
+  { namespace: 'shop', name: 'orders', clusterIP: '10.96.0.80', selector: { app: 'orders' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
   {
     namespace: 'default',
     name: 'dns',

@@ -14,8 +14,17 @@ export interface ApiObjects {
   /** "ns/name" -> the pod's status, patched after creation. */
   podStatus: Map<string, object>;
   services: object[];
+  /** "ns/name" -> status.loadBalancer, patched in as a load-balancer controller would. */
+  serviceStatus: Map<string, object>;
+  /** The EndpointSlices of selector-less services, written by hand as an operator would. */
+  endpointSlices: object[];
   networkPolicies: object[];
+  /** Pods ("ns/name") to delete once they are Ready: a finalizer keeps each running and terminating. */
+  terminating: string[];
 }
+
+/** Holds a deleted pod in Terminating (no kubelet will ever remove it): the lab's own finalizer. */
+export const TERMINATING_FINALIZER = 'patchbay.dev/lab-terminating';
 
 /** A kubelet's node annotations that Patchbay reads (flannel's VTEP, Calico's address). */
 function nodeAnnotations(plan: LabPlan, n: LabPlan['nodes'][number]): Record<string, string> {
@@ -71,7 +80,7 @@ export function apiObjects(plan: LabPlan, now = new Date().toISOString().replace
     return {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: p.pod.name, namespace: p.pod.namespace, labels: p.pod.labels },
+      metadata: { name: p.pod.name, namespace: p.pod.namespace, labels: p.pod.labels, ...(p.pod.terminating ? { finalizers: [TERMINATING_FINALIZER] } : {}) },
       spec: {
         nodeName: p.node.name,
         // No kubelet mounts anything here; a token would only be one more secret in the API for nothing.
@@ -86,12 +95,33 @@ export function apiObjects(plan: LabPlan, now = new Date().toISOString().replace
       },
     };
   });
+  const serviceStatus = new Map<string, object>();
+  const endpointSlices: object[] = [];
+  for (const svc of s.services) {
+    if (svc.loadBalancerIPs.length > 0) serviceStatus.set(`${svc.namespace}/${svc.name}`, { loadBalancer: { ingress: svc.loadBalancerIPs.map((ip) => ({ ip, ipMode: 'VIP' })) } });
+    if (!svc.endpoints) continue;
+    endpointSlices.push({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: `${svc.name}-manual`,
+        namespace: svc.namespace,
+        // The service-name label ties it to the service; another manager's name keeps the controller off it.
+        labels: { 'kubernetes.io/service-name': svc.name, 'endpointslice.kubernetes.io/managed-by': 'patchbay-lab' },
+      },
+      addressType: 'IPv4',
+      endpoints: svc.endpoints.map((e) => ({ addresses: [e.ip], conditions: { ready: true }, ...(e.node ? { nodeName: e.node } : {}) })),
+      ports: svc.ports.map((port) => ({ ...(port.name ? { name: port.name } : {}), protocol: port.protocol, port: typeof port.targetPort === 'number' ? port.targetPort : port.port })),
+    });
+  }
   const services = s.services.map((svc) => ({
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: svc.name, namespace: svc.namespace },
     spec: {
       type: svc.type,
+      ...(svc.externalIPs.length > 0 ? { externalIPs: svc.externalIPs } : {}),
+      ...(svc.loadBalancerSourceRanges.length > 0 ? { loadBalancerSourceRanges: svc.loadBalancerSourceRanges } : {}),
       clusterIP: svc.clusterIP,
       ports: svc.ports.map((port) => ({
         ...(port.name ? { name: port.name } : {}),
@@ -102,10 +132,11 @@ export function apiObjects(plan: LabPlan, now = new Date().toISOString().replace
       })),
       ...(svc.selector ? { selector: svc.selector } : {}),
       sessionAffinity: svc.sessionAffinity,
-      ...(svc.type === 'NodePort' ? { externalTrafficPolicy: svc.externalTrafficPolicy ?? 'Cluster' } : {}),
+      ...(svc.type !== 'ClusterIP' || svc.externalIPs.length > 0 ? { externalTrafficPolicy: svc.externalTrafficPolicy ?? 'Cluster' } : {}),
       internalTrafficPolicy: svc.internalTrafficPolicy,
     },
   }));
   const networkPolicies = s.networkPolicies.map((np) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', ...np, metadata: { name: np.metadata.name, namespace: np.metadata.namespace } }));
-  return { namespaces, nodes, nodeStatus, pods, podStatus: podStatusMap, services, networkPolicies };
+  const terminating = plan.pods.filter((p) => p.pod.terminating).map((p) => p.key);
+  return { namespaces, nodes, nodeStatus, pods, podStatus: podStatusMap, services, serviceStatus, endpointSlices, networkPolicies, terminating };
 }

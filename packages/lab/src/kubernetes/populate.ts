@@ -20,20 +20,30 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
 }
 
 interface SliceList {
-  items: { metadata: { namespace: string; labels?: Record<string, string> }; endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] | null }[];
+  items: {
+    metadata: { namespace: string; labels?: Record<string, string> };
+    endpoints?: { addresses: string[]; conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean } }[] | null;
+  }[];
 }
 
-/** Ready endpoint addresses per "ns/service", as the EndpointSlice controller published them. */
-export async function readyEndpoints(kubectl: Kubectl): Promise<Map<string, Set<string>>> {
+/** How the EndpointSlices list an address: ready, or serving while terminating (kube-proxy's fallback). */
+export type EndpointState = 'ready' | 'terminating' | 'not-ready';
+
+/** Every listed endpoint address per "ns/service", with its state, as the slices say now. */
+export async function endpointStates(kubectl: Kubectl): Promise<Map<string, Map<string, EndpointState>>> {
   const list = (await kubectl.getJson(['endpointslices', '-A'])) as SliceList;
-  const out = new Map<string, Set<string>>();
+  const out = new Map<string, Map<string, EndpointState>>();
   for (const s of list.items) {
     const svc = s.metadata.labels?.['kubernetes.io/service-name'];
     if (!svc) continue;
     const key = `${s.metadata.namespace}/${svc}`;
-    const set = out.get(key) ?? new Set<string>();
-    for (const e of s.endpoints ?? []) if (e.conditions?.ready !== false) for (const a of e.addresses) set.add(a);
-    out.set(key, set);
+    const m = out.get(key) ?? new Map<string, EndpointState>();
+    for (const e of s.endpoints ?? []) {
+      const c = e.conditions ?? {};
+      const state: EndpointState = c.ready !== false ? 'ready' : c.terminating && c.serving !== false ? 'terminating' : 'not-ready';
+      for (const a of e.addresses) m.set(a, state);
+    }
+    out.set(key, m);
   }
   return out;
 }
@@ -49,28 +59,39 @@ export async function populateApi(plan: LabPlan, kubectl: Kubectl, opts: { timeo
   for (const ns of plan.scenario.namespaces) {
     await until(`ServiceAccount ${ns}/default (made by the serviceaccount controller)`, timeoutMs, async () => (await kubectl.run(['get', 'serviceaccount', 'default', '-n', ns])).code === 0);
   }
-  const rest = [...o.pods, ...o.services, ...o.networkPolicies];
+  const rest = [...o.pods, ...o.services, ...o.endpointSlices, ...o.networkPolicies];
   if (rest.length > 0) await kubectl.create(rest);
   await inParallel([...o.podStatus], 4, async ([key, status]) => {
     const [ns, name] = key.split('/') as [string, string];
     await kubectl.patchPodStatus(ns, name, status);
   });
-  // What each selected service's slices must hold: the IPs of the pods its selector matches.
-  const want = new Map<string, Set<string>>();
+  await inParallel([...o.serviceStatus], 4, async ([key, status]) => {
+    const [ns, name] = key.split('/') as [string, string];
+    await kubectl.must(['patch', 'service', name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+  });
+  // Terminating pods: deleted now; the finalizer keeps them (and their servers) while the controller marks
+  // their endpoints serving and terminating, not ready.
+  for (const key of o.terminating) {
+    const [ns, name] = key.split('/') as [string, string];
+    await kubectl.must(['delete', 'pod', name, '-n', ns, '--wait=false']);
+  }
+  // What each selected service's slices must hold: every pod its selector matches, ready or terminating.
+  const want = new Map<string, Map<string, EndpointState>>();
   for (const svc of plan.scenario.services) {
     if (!svc.selector) continue;
-    const ips = plan.pods.filter((p) => p.pod.namespace === svc.namespace && Object.entries(svc.selector!).every(([k, v]) => p.pod.labels[k] === v)).map((p) => p.ip);
-    want.set(`${svc.namespace}/${svc.name}`, new Set(ips));
+    const selected = (p: LabPlan['pods'][number]) => p.pod.namespace === svc.namespace && Object.entries(svc.selector!).every(([k, v]) => p.pod.labels[k] === v);
+    want.set(`${svc.namespace}/${svc.name}`, new Map(plan.pods.filter(selected).map((p) => [p.ip, p.pod.terminating ? 'terminating' : 'ready'])));
   }
-  let last = new Map<string, Set<string>>();
-  const same = (a: Set<string> | undefined, b: Set<string>) => (a?.size ?? 0) === b.size && [...b].every((x) => a?.has(x));
+  let last = new Map<string, Map<string, EndpointState>>();
+  const show = (m: Map<string, EndpointState> | undefined) => [...(m ?? [])].map(([ip, st]) => `${ip} ${st}`).join(', ');
+  const same = (a: Map<string, EndpointState> | undefined, b: Map<string, EndpointState>) => a !== undefined && a.size === b.size && [...b].every(([ip, st]) => a.get(ip) === st);
   try {
     await until('the EndpointSlice controller to publish every service', timeoutMs, async () => {
-      last = await readyEndpoints(kubectl);
-      return [...want].every(([k, ips]) => (ips.size === 0 ? last.has(k) : same(last.get(k), ips)));
+      last = await endpointStates(kubectl);
+      return [...want].every(([k, eps]) => same(last.get(k), eps));
     });
   } catch (err) {
-    const off = [...want].filter(([k, ips]) => !same(last.get(k), ips)).map(([k, ips]) => `${k}: want [${[...ips].join(', ')}], have [${[...(last.get(k) ?? [])].join(', ')}]`);
+    const off = [...want].filter(([k, eps]) => !same(last.get(k), eps)).map(([k, eps]) => `${k}: want [${show(eps)}], have [${show(last.get(k))}]`);
     throw new Error(`${(err as Error).message}\n  ${off.join('\n  ')}`, { cause: err });
   }
   const pods = (await kubectl.getJson(['pods', '-A'])) as { items: { metadata: { namespace: string; name: string; uid: string } }[] };
@@ -88,7 +109,7 @@ export async function deletePods(kubectl: Kubectl, keys: readonly string[], time
     await kubectl.must(['delete', 'pod', name, '-n', ns, '--grace-period=0', '--force', '--wait=false']);
   }
   await until(`EndpointSlices to drop ${[...ips].join(', ')}`, timeoutMs, async () => {
-    const eps = await readyEndpoints(kubectl);
-    return [...eps.values()].every((set) => [...ips].every((ip) => !set.has(ip)));
+    const eps = await endpointStates(kubectl);
+    return [...eps.values()].every((m) => [...ips].every((ip) => !m.has(ip)));
   });
 }
