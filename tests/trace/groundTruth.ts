@@ -53,11 +53,12 @@ function outcomeClass(o: ProbeResult['outcome']): Cls {
 
 /**
  * Every pod pair (a port of each protocol the destination listens on, and ICMP echo), every service port from
- * every pod, every NodePort from every node.
+ * every pod, every NodePort from every node, every LoadBalancer ingress IP and externalIP from every pod and node.
+ * A terminating pod is reached through its service only: its own pod-to-pod flows would test nothing new.
  */
 export function flowMatrix(lab: Lab): Flow[] {
   const flows: Flow[] = [];
-  const pods = lab.plan.pods.filter((p) => p.present);
+  const pods = lab.plan.pods.filter((p) => p.present && !p.pod.terminating);
   for (const a of pods) {
     for (const b of pods) {
       if (a === b) continue;
@@ -70,14 +71,22 @@ export function flowMatrix(lab: Lab): Flow[] {
     }
   }
   for (const svc of lab.scenario.services) {
+    // A headless service has no address of its own: kube-proxy writes nothing, its pods are covered above.
+    if (svc.clusterIP === 'None') continue;
     for (const sp of svc.ports) {
+      const proto = sp.protocol === 'UDP' ? 'udp' : 'tcp';
       for (const a of pods) {
-        flows.push({ name: `pod ${a.key} -> svc ${svc.namespace}/${svc.name}:${sp.port}/${sp.protocol}`, fromNetns: a.netns, from: `pod/${a.key}`, to: `svc/${svc.namespace}/${svc.name}:${sp.port}`, ip: svc.clusterIP, port: sp.port, proto: sp.protocol === 'UDP' ? 'udp' : 'tcp' });
+        flows.push({ name: `pod ${a.key} -> svc ${svc.namespace}/${svc.name}:${sp.port}/${sp.protocol}`, fromNetns: a.netns, from: `pod/${a.key}`, to: `svc/${svc.namespace}/${svc.name}:${sp.port}`, ip: svc.clusterIP, port: sp.port, proto });
+      }
+      for (const ip of [...svc.loadBalancerIPs, ...svc.externalIPs]) {
+        const what = svc.loadBalancerIPs.includes(ip) ? 'LoadBalancer IP' : 'externalIP';
+        for (const a of pods) flows.push({ name: `pod ${a.key} -> ${what} ${ip}:${sp.port} (${svc.name})`, fromNetns: a.netns, from: `pod/${a.key}`, to: `${ip}:${sp.port}`, ip, port: sp.port, proto });
+        for (const n of lab.plan.nodes) flows.push({ name: `node ${n.name} -> ${what} ${ip}:${sp.port} (${svc.name})`, fromNetns: n.netns, from: `node/${n.name}`, to: `${ip}:${sp.port}`, ip, port: sp.port, proto });
       }
       if (sp.nodePort === undefined) continue;
       for (const from of lab.plan.nodes) {
         for (const to of lab.plan.nodes) {
-          flows.push({ name: `node ${from.name} -> ${to.name} NodePort ${to.internalIP}:${sp.nodePort} (${svc.name})`, fromNetns: from.netns, from: `node/${from.name}`, to: `${to.internalIP}:${sp.nodePort}`, ip: to.internalIP, port: sp.nodePort, proto: sp.protocol === 'UDP' ? 'udp' : 'tcp' });
+          flows.push({ name: `node ${from.name} -> ${to.name} NodePort ${to.internalIP}:${sp.nodePort} (${svc.name})`, fromNetns: from.netns, from: `node/${from.name}`, to: `${to.internalIP}:${sp.nodePort}`, ip: to.internalIP, port: sp.nodePort, proto });
         }
       }
     }
@@ -202,10 +211,19 @@ function evidenceText(t: Trace): string {
 }
 
 export async function groundTruth(scenarioName: string, faults: string[], log: (line: string) => void): Promise<{ results: FlowResult[]; agree: number; total: number }> {
+  const phases: string[] = [];
+  let t0 = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    phases.push(`${name} ${((now - t0) / 1000).toFixed(1)}s`);
+    t0 = now;
+  };
   const lab = await startLab(loadScenario(scenarioName), { faults });
+  lap('lab start');
   const dir = mkdtempSync(path.join(tmpdir(), 'pb-trace-gt-'));
   try {
     await lab.record(dir);
+    lap('record');
     const { bundle, problems } = await loadBundle(dir);
     if (problems.length > 0) throw new Error(`recorded bundle has problems: ${problems.map((p) => p.message).join('; ')}`);
     const model: ClusterModel = resolveBundle(bundle);
@@ -215,9 +233,11 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
     // Counters first, before any probe that fails: a failed TCP handshake leaves the server retransmitting its
     // SYN-ACK for a minute, and those packets would hit rules in later windows. One connection per delivered
     // flow, alone, every node's counters read before and after (after a pause for the connection's last packets).
+    lap('trace');
     const missing = new Map<Flow, string[]>();
     const waited = await waitForQuiet(lab);
     log(`counters still after ${waited.toFixed(0)} ms`);
+    lap('quiet');
     for (const f of flows) {
       const t = traces.get(f)!;
       if (t.verdict !== 'delivered') continue;
@@ -234,6 +254,7 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
       if (miss.length) missing.set(f, miss);
     }
 
+    lap('counters');
     // Real probes: each flow until its outcome set is stable (load-balanced flows until every predicted endpoint
     // was seen, at most 16 connections), several flows at once.
     const real = await inParallel(flows, 6, async (f) => {
@@ -255,6 +276,7 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
       }
       return outcomes;
     });
+    lap('probes');
 
     const results: FlowResult[] = flows.map((f, i) => {
       const t = traces.get(f)!;
@@ -284,6 +306,8 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await lab.teardown();
+    lap('teardown');
+    log(`phases ${scenarioName}${faults.length ? ` + ${faults.join(',')}` : ''}: ${phases.join(', ')}`);
   }
 }
 
