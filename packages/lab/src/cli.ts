@@ -1,15 +1,18 @@
 // `npm run lab -- up|down|record|probe|list`: bring labs up and down by hand, record bundles, send one probe.
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { parseEndpoint, type Endpoint } from '@patchbay/schema';
 import { assertLabCapable } from './capability.js';
+import { k8sBinDir } from './controlPlane/binaries.js';
 import { isRunning } from './controlPlane/processes.js';
+import { controlPlaneNetns } from './controlPlane/start.js';
 import { cniDirs } from './cniFiles.js';
 import { FAULTS, FAULT_NAMES } from './faultNames.js';
 import { makeLab, startLab, type Lab } from './lab.js';
 import { PREFIX_RE } from './names.js';
 import { planLab } from './plan.js';
 import { scenarios, loadScenario } from './scenarios.js';
-import { listStates, ownerAlive, readState, recordedProcesses, removeState } from './state.js';
+import { labDir, listStates, ownerAlive, readState, recordedProcesses, removeState } from './state.js';
 import { destroyPrefix, listNetns } from './teardown.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -17,6 +20,20 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 function labFromState(prefix: string): Lab {
   const st = readState(prefix);
   return makeLab(planLab(st.scenario, st.prefix, st.faults));
+}
+
+/**
+ * The command a person runs to ask the lab's API server something. kubectl must run inside `<prefix>-cp`: the
+ * API server listens on the lab's underlay only, which the root namespace cannot reach.
+ */
+async function kubectlCommand(prefix: string): Promise<string> {
+  let binDir: string;
+  try {
+    binDir = await k8sBinDir();
+  } catch {
+    binDir = '<k8s dir: bash scripts/k8s/build.sh --print-dir>';
+  }
+  return `ip netns exec ${controlPlaneNetns(prefix)} ${path.join(binDir, 'kubectl')} --kubeconfig ${path.join(labDir(prefix), 'kubeconfig')}`;
 }
 
 function fromNetns(lab: Lab, text: string): string {
@@ -48,11 +65,15 @@ function target(lab: Lab, e: Endpoint, port: number | undefined): { ip: string; 
   }
 }
 
-const program = new Command('lab').description('Real Kubernetes dataplanes in network namespaces (root only).').showHelpAfterError();
+const program = new Command('lab')
+  .description(
+    'Real Kubernetes labs in network namespaces (root only): nodes and pods wired by the scenario\'s CNI, a real control plane (etcd, kube-apiserver, kube-controller-manager) holding the cluster\'s objects, and real kube-proxy in every node writing the service rules.',
+  )
+  .showHelpAfterError();
 
 program
   .command('list')
-  .description('list scenarios, faults and running labs')
+  .description('list scenarios, faults and running labs (with the processes each lab recorded, and the kubectl command for its API server)')
   .action(async () => {
     console.log('scenarios:');
     for (const s of Object.values(scenarios)) console.log(`  ${s.name.padEnd(14)} ${s.description}`);
@@ -66,12 +87,15 @@ program
       console.log(`  ${st.prefix}  ${st.scenario.name}${st.faults.length ? ` +${st.faults.join(',')}` : ''}  ${count} namespaces  ${st.detached ? 'detached' : `owner pid ${st.pid}`}  since ${st.createdAt}`);
       // The lab's own processes (the control plane), as recorded: running means same pid and same start time.
       for (const p of st.processes) console.log(`    ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isRunning(p) ? 'running' : 'gone'}  in ${p.netns}`);
+      console.log(`    kubectl: ${await kubectlCommand(st.prefix)} get endpointslices -A`);
     }
   });
 
 program
   .command('up')
-  .description('bring a scenario up and leave it running; prints its namespaces')
+  .description(
+    'bring a scenario up and leave it running: namespaces and CNI wiring, the control plane, the objects created through its API, kube-proxy in every node (waits for its first sync), then the faults; prints namespaces and commands',
+  )
   .argument('<scenario>', `one of ${Object.keys(scenarios).join(', ')}`)
   .addOption(new Option('--fault <fault>', 'plant a fault (repeatable)').choices([...FAULT_NAMES]).argParser(collect).default([]))
   .option('--prefix <prefix>', 'namespace prefix (pb + 4-6 hex digits); random by default')
@@ -86,13 +110,15 @@ program
     const n1 = lab.plan.nodes[0]!;
     const dirs = cniDirs(lab.prefix, n1.name);
     console.log(`agent: ip netns exec ${n1.netns} node apps/agent/bin/patchbay-agent.mjs snapshot --node-name ${n1.name} --cni-conf-dir ${dirs.confDir} --cni-results-dir ${dirs.resultsDir}`);
+    console.log(`kubectl: ${await kubectlCommand(lab.prefix)} get endpointslices -A`);
     console.log(`try: npm run lab -- probe ${lab.prefix} --from pod/shop/client-0 --to svc/shop/web:80 --proto tcp`);
+    console.log(`record: npm run lab -- record ${lab.prefix} DIR`);
     console.log(`stop: npm run lab -- down ${lab.prefix}`);
   });
 
 program
   .command('down')
-  .description('tear a lab down (stops the processes it recorded, kills what is left in its namespaces, deletes them)')
+  .description('tear a lab down: stops the processes its state file records (kube-proxy, the control plane), kills what is left in its namespaces, deletes them and the lab\'s files')
   .argument('[prefix]', 'the lab prefix printed by up')
   .option('--all', 'remove every pb* lab (namespaces, and the processes its state file records) not owned by a live process (left by crashed runs, or up)')
   .action(async (prefix: string | undefined, opts: { all?: boolean }) => {
@@ -132,17 +158,29 @@ program
 
 program
   .command('record')
-  .description('bring a scenario up, record a bundle with patchbay-agent, tear it down')
-  .argument('<scenario>')
+  .description(
+    'record a bundle: cluster.json is what `kubectl get ... -o json` prints from the lab\'s API server, nodes/*.json what patchbay-agent prints in each node. Given a scenario, brings it up, records and tears it down; given the prefix of a running lab, records that one and leaves it running',
+  )
+  .argument('<lab>', `a scenario (${Object.keys(scenarios).join(', ')}) or the prefix of a running lab`)
   .argument('<dir>', 'bundle directory to write')
-  .addOption(new Option('--fault <fault>', 'plant a fault (repeatable)').choices([...FAULT_NAMES]).argParser(collect).default([]))
+  .addOption(new Option('--fault <fault>', 'plant a fault (repeatable; a scenario only)').choices([...FAULT_NAMES]).argParser(collect).default([]))
   .option('--agent <path>', 'patchbay-agent entry point (default: apps/agent/bin/patchbay-agent.mjs)')
-  .action(async (name: string, dir: string, opts: { fault: string[]; agent?: string }) => {
+  .action(async (which: string, dir: string, opts: { fault: string[]; agent?: string }) => {
     assertLabCapable();
-    const lab = await startLab(loadScenario(name), { faults: opts.fault });
+    const done = (lab: Lab) =>
+      console.log(`recorded ${lab.scenario.name}${lab.plan.faults.length ? ` (faults: ${lab.plan.faults.join(', ')})` : ''} to ${dir}: cluster.json, nodes/${lab.plan.nodes.map((n) => n.name).join('.json, nodes/')}.json`);
+    if (PREFIX_RE.test(which)) {
+      // Faults are planted when a lab comes up; one cannot be added to a running lab here.
+      if (opts.fault.length > 0) throw new Error(`--fault applies to a scenario; lab ${which} runs with the faults it came up with`);
+      const lab = labFromState(which);
+      await lab.record(dir, { agentBin: opts.agent });
+      done(lab);
+      return;
+    }
+    const lab = await startLab(loadScenario(which), { faults: opts.fault });
     try {
       await lab.record(dir, { agentBin: opts.agent });
-      console.log(`recorded ${name}${lab.plan.faults.length ? ` (faults: ${lab.plan.faults.join(', ')})` : ''} to ${dir}: cluster.json, nodes/${lab.plan.nodes.map((n) => n.name).join('.json, nodes/')}.json`);
+      done(lab);
     } finally {
       await lab.teardown();
     }
