@@ -27,7 +27,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const pinned = /^K8S_VERSION=(\S+)$/m.exec(readFileSync(path.join(root, 'scripts/k8s/versions.env'), 'utf8'))?.[1];
 const prefixes = new Set<string>();
 
-// Two nodes on the underlay, no pods or rules of the lab's own: the pods here exist only as API objects.
+// Two nodes on the underlay, no pods or rules of the lab's own: the pods here exist only as API objects. These
+// labs start without their own control plane (controlPlane: false) so each test starts one by hand.
 const scenario = parseScenario({
   name: 'cp-test',
   cni: 'flannel-host-gw',
@@ -94,7 +95,7 @@ const runningStatus = (podIP: string, hostIP: string) => ({
 
 describe('control plane', () => {
   it('serves the pinned version, makes EndpointSlices for API-made pods, listens only inside the cp namespace, and leaves nothing behind', async () => {
-    const lab: Lab = await startLab(scenario);
+    const lab: Lab = await startLab(scenario, { controlPlane: false });
     prefixes.add(lab.prefix);
     const procs: LabProcess[] = [];
     try {
@@ -180,7 +181,7 @@ describe('control plane', () => {
   });
 
   it('a component that fails to start (a bogus flag) fails the start with its log, and everything it started is stopped', async () => {
-    const lab = await startLab(scenario);
+    const lab = await startLab(scenario, { controlPlane: false });
     prefixes.add(lab.prefix);
     const seen: LabProcess[] = [];
     try {
@@ -204,7 +205,7 @@ describe('control plane', () => {
   });
 
   it('teardown stops recorded processes by pid and start time, and never signals a process whose start time differs', async () => {
-    const lab = await startLab(scenario);
+    const lab = await startLab(scenario, { controlPlane: false });
     prefixes.add(lab.prefix);
     // A stand-in for a reused pid: this test's own runner recorded with a wrong start time must survive teardown.
     const st = readState(lab.prefix);
@@ -217,7 +218,7 @@ describe('control plane', () => {
   it('after its owner is SIGKILLed (no exit handler runs), `lab down PREFIX` stops the control plane through the recorded state', async () => {
     const script = `import { parseScenario, startLab } from '${root}packages/lab/src/index.ts';
 import { startControlPlane } from '${root}packages/lab/src/controlPlane/index.ts';
-const lab = await startLab(parseScenario(${JSON.stringify(scenario)}));
+const lab = await startLab(parseScenario(${JSON.stringify(scenario)}), { controlPlane: false });
 console.log('LAB ' + lab.prefix);
 const cp = await startControlPlane(lab);
 console.log('UP ' + JSON.stringify(cp.processes));
@@ -247,7 +248,7 @@ process.kill(process.pid, 'SIGKILL');`;
   it('when its owner gets SIGTERM, the lab\'s signal handler stops the control plane (synchronously) and removes the lab', async () => {
     const script = `import { parseScenario, startLab } from '${root}packages/lab/src/index.ts';
 import { startControlPlane } from '${root}packages/lab/src/controlPlane/index.ts';
-const lab = await startLab(parseScenario(${JSON.stringify(scenario)}));
+const lab = await startLab(parseScenario(${JSON.stringify(scenario)}), { controlPlane: false });
 console.log('LAB ' + lab.prefix);
 const cp = await startControlPlane(lab);
 console.log('UP ' + JSON.stringify(cp.processes));

@@ -55,6 +55,11 @@ export interface StartLabOptions {
   detached?: boolean;
   /** Called with each phase's duration, for the bench. */
   onPhase?: (phase: string, ms: number) => void;
+  /**
+   * false: no control plane (nor API objects, nor kube-proxy); only for tests of `startControlPlane` itself,
+   * which start it by hand. Needs kubeProxy 'none'. Default true.
+   */
+  controlPlane?: boolean;
 }
 
 // Labs this process still owns: torn down on exit and on SIGINT/SIGTERM, whatever the caller does.
@@ -94,6 +99,8 @@ export async function startLab(scenarioInput: Scenario, opts: StartLabOptions = 
   const prefix = opts.prefix ?? newPrefix();
   if (!PREFIX_RE.test(prefix)) throw new Error(`lab prefix "${prefix}" must be "pb" followed by 4-6 hex digits`);
   const faults = checkFaults([...scenario.faults, ...(opts.faults ?? [])]);
+  const withControlPlane = opts.controlPlane ?? true;
+  if (!withControlPlane && scenario.kubeProxy !== 'none') throw new Error(`kube-proxy (${scenario.kubeProxy} mode) needs the lab's control plane; do not pass controlPlane: false`);
   const plan = planLab({ ...scenario, faults }, prefix, faults);
   const existing = (await run('ip', ['netns', 'list'])).stdout.split('\n').some((l) => l.startsWith(`${prefix}-`));
   if (existing) throw new Error(`namespaces with prefix ${prefix} already exist; pick another prefix or run \`npm run lab -- down ${prefix}\``);
@@ -122,12 +129,14 @@ export async function startLab(scenarioInput: Scenario, opts: StartLabOptions = 
     await phase('nodes', () => inParallel(plan.nodes, 3, (n) => buildNode(plan, n)));
     await phase('pods', () => inParallel(pods, 6, (p) => buildPod(plan, p)));
     await phase('cni rules', () => inParallel(plan.nodes, 3, (n) => loadRules(plan, n)));
-    const cp: ControlPlane = await startControlPlane({ prefix, plan }, { onPhase: (p, ms) => opts.onPhase?.(`control plane: ${p}`, ms) });
     let uids = new Map<string, string>();
-    await phase('API objects', async () => {
-      uids = await populateApi(plan, cp.kubectl);
-    });
-    if (scenario.kubeProxy !== 'none') {
+    const cp: ControlPlane | null = withControlPlane ? await startControlPlane({ prefix, plan }, { onPhase: (p, ms) => opts.onPhase?.(`control plane: ${p}`, ms) }) : null;
+    if (cp) {
+      await phase('API objects', async () => {
+        uids = await populateApi(plan, cp.kubectl);
+      });
+    }
+    if (cp && scenario.kubeProxy !== 'none') {
       const procs = await startKubeProxies(plan, { binDir: cp.binDir, kubeconfig: cp.kubeProxyKubeconfig });
       await phase('kube-proxy first sync', async () => {
         for (const [netns, n] of await waitForSync(procs)) syncs.set(plan.nodes.find((x) => x.netns === netns)!.name, n);
