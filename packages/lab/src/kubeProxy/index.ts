@@ -20,3 +20,5 @@ export {
   servicePortName,
 } from './names.js';
 export type { L4Proto, NftServiceRole, ServiceChainRole } from './names.js';
+export { TOLERATED_DIFFERENCES, canonicalIptables, canonicalNft, compareIptables, compareNft, parseIptablesSave, parseNftList, unifiedDiff } from './fidelity.js';
+export type { FidelityMode, FidelityReport, FidelitySide, ToleratedDifference } from './fidelity.js';

@@ -82,6 +82,21 @@ describe('renderIptablesRules', () => {
     expect(text).toContain(`-A ${fw} -s 198.51.100.250/32 -m comment --comment "shop/front:http loadbalancer IP" -j KUBE-EXT-`);
   });
 
+  it("feeds kube-proxy's nfacct counters only when the node's kernel has nfacct", () => {
+    const plain = rules('n2');
+    expect(plain).not.toContain('nfacct');
+    const text = renderIptablesRules(smallCluster(), nodeOptions('n2', { nfacct: true }));
+    expect(text).toContain('-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name  ct_state_invalid_dropped_pkts -j DROP');
+    // Each NodePort with endpoints gets a localhost twin, first; a NodePort without endpoints gets none.
+    const ext = serviceChainName('EXT', 'shop/api:http', 'tcp');
+    expect(linesOf(text, '-A KUBE-NODEPORTS ').filter((l) => l.includes('"shop/api:http"'))).toEqual([
+      `-A KUBE-NODEPORTS -d 127.0.0.0/8 -p tcp -m comment --comment "shop/api:http" -m tcp --dport 30081 -m nfacct --nfacct-name  localhost_nps_accepted_pkts -j ${ext}`,
+      `-A KUBE-NODEPORTS -p tcp -m comment --comment "shop/api:http" -m tcp --dport 30081 -j ${ext}`,
+    ]);
+    expect(linesOf(text, 'localhost_nps_accepted_pkts').some((l) => l.includes('shop/legacy'))).toBe(false);
+    expect(undefinedIptablesTargets(text)).toEqual([]);
+  });
+
   it('uses the configured masquerade bit', () => {
     const text = renderIptablesRules(smallCluster(), nodeOptions('n1', { masqueradeBit: 15 }));
     expect(text).toContain('-A KUBE-MARK-MASQ -j MARK --set-xmark 0x8000/0x8000');

@@ -63,6 +63,11 @@ function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** kube-proxy's nfacct counters (pkg/proxy/metrics), fed only when the kernel has nfacct. */
+const INVALID_DROPPED = 'ct_state_invalid_dropped_pkts';
+const LOCALHOST_NODEPORTS = 'localhost_nps_accepted_pkts';
+const nfacctMatch = (name: string) => `-m nfacct --nfacct-name  ${name}`;
+
 const q = (s: string) => `"${s}"`;
 const cm = (s: string) => `-m comment --comment ${q(s)}`;
 const host = (ip: string) => (ip.includes('/') ? ip : `${ip}/32`);
@@ -166,7 +171,7 @@ export function renderIptablesFromPorts(ports: ServicePortInfo[], opts: KubeProx
     if (!fragment) {
       fragment = { ops: [] };
       const w = { filter: new Recorder('filter', fragment.ops), nat: new Recorder('nat', fragment.ops) };
-      writeServicePort(sp, { ...w, notLocal, local: `-s ${o.clusterCIDR}`, nodeIP: o.nodeIPs[0] ?? null, svcComment });
+      writeServicePort(sp, { ...w, notLocal, local: `-s ${o.clusterCIDR}`, nodeIP: o.nodeIPs[0] ?? null, svcComment, nfacct: o.nfacct });
       render.cache?.set(sp, fragment);
     }
     for (const [table, chain, line] of fragment.ops) {
@@ -179,7 +184,8 @@ export function renderIptablesFromPorts(ports: ServicePortInfo[], opts: KubeProx
     'KUBE-SERVICES',
     `${cm('kubernetes service nodeports; NOTE: this must be the last rule in this chain')} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`,
   );
-  filter.add('KUBE-FORWARD', '-m conntrack --ctstate INVALID -j DROP');
+  // iptables-save prints the nfacct name after two spaces (its own quirk); the text matches it byte for byte.
+  filter.add('KUBE-FORWARD', `-m conntrack --ctstate INVALID ${o.nfacct ? `${nfacctMatch(INVALID_DROPPED)} ` : ''}-j DROP`);
   filter.add('KUBE-FORWARD', `${cm('kubernetes forwarding rules')} -m mark --mark ${markMatch} -j ACCEPT`);
   filter.add('KUBE-FORWARD', `${cm('kubernetes forwarding conntrack rule')} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
 
@@ -199,6 +205,7 @@ interface Writer {
   local: string;
   nodeIP: string | null;
   svcComment: (s: string) => string;
+  nfacct: boolean;
 }
 
 function portMatch(proto: L4Proto, port: number): string {
@@ -257,7 +264,11 @@ function writeServicePort(sp: ServicePortInfo, w: Writer): void {
       filter.add('KUBE-EXTERNAL-SERVICES', `-d ${host(ip)} -p ${p} ${cm(extFilter[1])} ${portMatch(p, sp.port)} -j ${extFilter[0]}`);
 
   if (sp.nodePort !== null) {
-    if (hasEndpoints) nat.add('KUBE-NODEPORTS', `-p ${p} ${cm(spn)} ${portMatch(p, sp.nodePort)} -j ${ext}`);
+    if (hasEndpoints) {
+      // Localhost NodePorts (route_localnet) are counted: the same jump, first, for 127.0.0.0/8 only.
+      if (w.nfacct) nat.add('KUBE-NODEPORTS', `-d 127.0.0.0/8 -p ${p} ${cm(spn)} ${portMatch(p, sp.nodePort)} ${nfacctMatch(LOCALHOST_NODEPORTS)} -j ${ext}`);
+      nat.add('KUBE-NODEPORTS', `-p ${p} ${cm(spn)} ${portMatch(p, sp.nodePort)} -j ${ext}`);
+    }
     if (extFilter)
       filter.add('KUBE-EXTERNAL-SERVICES', `-p ${p} ${cm(extFilter[1])} -m addrtype --dst-type LOCAL ${portMatch(p, sp.nodePort)} -j ${extFilter[0]}`);
   }

@@ -29,14 +29,29 @@ describe('renderNftRules', () => {
     expect(s).toContain('add element ip kube-proxy nodeport-ips { 192.0.2.11 }');
   });
 
-  it('load-balances with numgen and DNATs in endpoint chains (reference example)', () => {
+  it('DNATs through one numgen map in the service chain and masquerades off-cluster sources in services (1.36 layout)', () => {
     const s = script('n1');
     expect(s).toContain('add element ip kube-proxy service-ips { 10.96.120.15 . tcp . 80 : goto service-KHN6ECMT-shop/web/tcp/http }');
     expect(s).toContain(
-      'add rule ip kube-proxy service-KHN6ECMT-shop/web/tcp/http numgen random mod 2 vmap { 0 : goto endpoint-FDH7QP7U-shop/web/tcp/http__10.244.1.5/8080 , 1 : goto endpoint-W7KABZCH-shop/web/tcp/http__10.244.2.7/8080 }',
+      'add rule ip kube-proxy service-KHN6ECMT-shop/web/tcp/http meta l4proto tcp dnat ip addr . port to numgen random mod 2 map { 0 : 10.244.1.5 . 8080 , 1 : 10.244.2.7 . 8080 }',
     );
-    expect(s).toContain('add rule ip kube-proxy service-KHN6ECMT-shop/web/tcp/http ip daddr 10.96.120.15 ip saddr != 10.244.0.0/16 jump mark-for-masquerade');
-    expect(s).toContain('add rule ip kube-proxy endpoint-FDH7QP7U-shop/web/tcp/http__10.244.1.5/8080 meta l4proto tcp dnat to 10.244.1.5:8080');
+    expect(s).toContain(
+      'add rule ip kube-proxy services ip daddr @cluster-ips ip saddr != 10.244.0.0/16 mark set mark or 0x4000 comment "masquerade clusterIP traffic from outside cluster"',
+    );
+    // No endpoint chains without affinity, and no mark chain: the mark is set where it is needed.
+    expect(s).not.toMatch(/endpoint-\w{8}-shop\/web\//);
+    expect(s).not.toContain('mark-for-masquerade');
+    expect(s).toContain('add rule ip kube-proxy external-KHN6ECMT-shop/web/tcp/http mark set mark or 0x4000 comment "masquerade"');
+  });
+
+  it("puts this node's endpoints, and only them, in the hairpin set that masquerading matches", () => {
+    const s = script('n1');
+    expect(s).toContain('add rule ip kube-proxy masquerading ct status dnat ip saddr . ip daddr . meta l4proto . th dport @hairpin-connections masquerade fully-random');
+    expect(s).toContain('add element ip kube-proxy hairpin-connections { 10.244.1.5 . 10.244.1.5 . tcp . 8080 }');
+    expect(s).not.toContain('hairpin-connections { 10.244.2.7 ');
+    expect(script('n2')).toContain('add element ip kube-proxy hairpin-connections { 10.244.2.7 . 10.244.2.7 . tcp . 8080 }');
+    // web and front share the endpoint: one element.
+    expect(s.split('\n').filter((l) => l.includes('hairpin-connections { 10.244.1.5 '))).toHaveLength(1);
   });
 
   it('lists services without (local) endpoints in the no-endpoint maps', () => {
@@ -47,11 +62,14 @@ describe('renderNftRules', () => {
     expect(script('n2')).not.toContain('comment "shop/api:http" : drop');
   });
 
-  it('writes affinity sets and eTP=Local external chains', () => {
+  it('writes affinity sets and endpoint chains for ClientIP affinity only, and eTP=Local external chains', () => {
     const s = script('n2');
     expect(s).toMatch(/add set ip kube-proxy affinity-\w{8}-shop\/cart\/tcp\/__10\.244\.1\.11\/7070 \{ type ipv4_addr ; flags dynamic,timeout ; timeout 10800s ; \}/);
     expect(s).toMatch(/update @affinity-\w{8}-shop\/cart\/tcp\/__10\.244\.2\.12\/7070 \{ ip saddr \}/);
+    expect(s).toMatch(/add rule ip kube-proxy service-IJTWSMUZ-shop\/cart\/tcp\/ ip saddr @affinity-(\w{8})-shop\/cart\/tcp\/__10\.244\.1\.11\/7070 goto endpoint-\1-shop\/cart\/tcp\/__10\.244\.1\.11\/7070/);
+    expect(s).toMatch(/add rule ip kube-proxy endpoint-\w{8}-shop\/cart\/tcp\/__10\.244\.2\.12\/7070 meta l4proto tcp dnat to 10\.244\.2\.12:7070/);
     expect(s).toContain('add rule ip kube-proxy external-WEZGB4Y6-shop/api/tcp/http ip saddr 10.244.0.0/16 goto service-WEZGB4Y6-shop/api/tcp/http comment "short-circuit pod traffic"');
+    expect(s).toContain('add rule ip kube-proxy external-WEZGB4Y6-shop/api/tcp/http fib saddr type local mark set mark or 0x4000 comment "masquerade local traffic"');
     expect(s).toContain('add rule ip kube-proxy external-WEZGB4Y6-shop/api/tcp/http goto local-WEZGB4Y6-shop/api/tcp/http');
   });
 
@@ -61,6 +79,7 @@ describe('renderNftRules', () => {
     if (front) front.endpoints = [];
     const s = renderNftRules(cluster, nodeOptions('n1'));
     expect(s).toContain('add rule ip kube-proxy firewall-HRERZ4JW-shop/front/tcp/http ip saddr != { 192.0.2.0/24, 198.51.100.250 } drop');
+    expect(s).toContain('add element ip kube-proxy firewall-ips { 198.51.100.250 . tcp . 80 : goto firewall-HRERZ4JW-shop/front/tcp/http }');
     expect(s).toContain('add element ip kube-proxy no-endpoint-services { 198.51.100.250 . tcp . 80 comment "shop/front:http" : goto reject-chain }');
     expect(s).not.toContain('external-HRERZ4JW');
   });

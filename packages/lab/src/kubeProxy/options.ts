@@ -13,6 +13,13 @@ export interface KubeProxyOptions {
   masqueradeBit?: number;
   /** nft only: add `counter` to every rule so tests can read hits. */
   counters?: boolean;
+  /**
+   * iptables only: the node's kernel has nfacct (nfnetlink_acct), so kube-proxy's two nfacct counters exist and it
+   * writes the rules that feed them: `-m nfacct` on the conntrack INVALID drop and, before each NodePort rule, a
+   * twin for 127.0.0.0/8 destinations. Without it kube-proxy writes neither (its fallback when the counters
+   * cannot be created). Default false.
+   */
+  nfacct?: boolean;
 }
 
 const Cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'expected an IPv4 CIDR such as 10.244.0.0/16');
@@ -25,11 +32,12 @@ export const KubeProxyOptionsSchema = z.strictObject({
   serviceCIDR: Cidr,
   masqueradeBit: z.number().int().min(0).max(31).optional(),
   counters: z.boolean().optional(),
+  nfacct: z.boolean().optional(),
 });
 
 /** Validated options with defaults applied; throws a ZodError naming the bad field. */
 export function resolveOptions(opts: KubeProxyOptions): Required<KubeProxyOptions> & { mark: string } {
   const o = KubeProxyOptionsSchema.parse(opts);
   const masqueradeBit = o.masqueradeBit ?? 14;
-  return { ...o, masqueradeBit, counters: o.counters ?? false, mark: `0x${(2 ** masqueradeBit).toString(16)}` };
+  return { ...o, masqueradeBit, counters: o.counters ?? false, nfacct: o.nfacct ?? false, mark: `0x${(2 ** masqueradeBit).toString(16)}` };
 }
