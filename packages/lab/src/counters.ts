@@ -51,7 +51,16 @@ export function parseNftCounters(text: string): RuleCounter[] {
   return out;
 }
 
+// Neither iptables-save nor nft prints a line like this; it splits the one output in two.
+const NFT_FOLLOWS = '#patchbay: nft list ruleset follows';
+
+/**
+ * Both listings from one `ip netns exec`: callers read every node before and after each probe, so a namespace
+ * entry (a mount namespace and a sysfs mount each) per listing is a cost worth halving.
+ */
 export async function readCounters(netns: string): Promise<RuleCounters> {
-  const [ipt, nft] = await Promise.all([mustIn(netns, 'iptables-save', ['-c']), mustIn(netns, 'nft', ['list', 'ruleset'])]);
-  return [...parseIptablesCounters(ipt), ...parseNftCounters(nft)];
+  const out = await mustIn(netns, 'sh', ['-c', `iptables-save -c && echo && echo '${NFT_FOLLOWS}' && nft list ruleset`]);
+  const at = out.indexOf(`\n${NFT_FOLLOWS}\n`);
+  if (at < 0) throw new Error(`rule counters of ${netns}: the output has no nft part`);
+  return [...parseIptablesCounters(out.slice(0, at)), ...parseNftCounters(out.slice(at + NFT_FOLLOWS.length + 2))];
 }

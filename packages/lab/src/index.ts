@@ -19,3 +19,4 @@ export { destroyPrefix, listNetns } from './teardown.js';
 export * from './controlPlane/index.js';
 export { STATE_DIR, readState } from './state.js';
 export type { LabProcess, LabState } from './state.js';
+export { kubeProxyMetrics, metricValue, SYNC_COUNT_METRIC, IPV4 } from './kubernetes/kubeProxyDaemons.js';

@@ -37,7 +37,7 @@ export interface Lab {
    */
   clusterList(): Promise<unknown>;
   /**
-   * Completed rule syncs per node as each real kube-proxy's own metrics reported them when the lab came up
+   * Completed IPv4 rule syncs per node as each real kube-proxy's own metrics reported them when the lab came up
    * (empty when the scenario runs no kube-proxy).
    */
   kubeProxySyncs: ReadonlyMap<string, number>;

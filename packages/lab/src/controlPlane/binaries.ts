@@ -7,7 +7,7 @@ import { run } from '../exec.js';
 // where they are (it applies PATCHBAY_K8S_CACHE and the pins). The lab never builds: a missing binary is an
 // error that says how to build it, so a test fails loudly instead of skipping.
 
-export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl'] as const;
+export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-proxy', 'kubectl'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');

@@ -2,8 +2,9 @@ import type { LabPlan, PodPlan } from '../plan.js';
 
 // What the lab creates through the API for a planned lab, as a kubelet, a scheduler and a user would: Nodes
 // (spec, then their addresses as status), Namespaces, Pods bound to their node (then Running/Ready status with
-// the address the lab wired), Services and NetworkPolicies. EndpointSlices are never here: the controller makes
-// them. Server-set fields (uid, resourceVersion, clusterIP allocation bookkeeping) are left to the API server.
+// the address the lab wired), Services (and a LoadBalancer's ingress as status) and NetworkPolicies. The only
+// EndpointSlices here are those of selector-less services, which an operator writes by hand; every other slice
+// comes from the EndpointSlice controller. Server-set fields (uid, resourceVersion, clusterIP allocation bookkeeping) are left to the API server.
 
 export interface ApiObjects {
   namespaces: object[];

@@ -68,24 +68,30 @@ export async function kubeProxyMetrics(netns: string): Promise<string | null> {
   return r.code === 0 ? r.stdout : null;
 }
 
-/** One sample of a metric without labels (or the sum over its label sets); null when absent. */
-export function metricValue(text: string, name: string): number | null {
+/**
+ * One sample of a metric without labels, or the sum over its label sets; with `labels`, only the samples that
+ * carry each of them (e.g. {ip_family: 'IPv4'}). Null when absent.
+ */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | null {
   let sum: number | null = null;
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
     if (!m || m[1] !== name) continue;
+    if (!Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) continue;
     const v = Number(m[3]);
     if (Number.isFinite(v)) sum = (sum ?? 0) + v;
   }
   return sum;
 }
 
-/** Completed rule syncs so far (kube-proxy's own count). */
+/** Completed rule syncs so far (kube-proxy's own count), one sample per IP family's proxier. */
 export const SYNC_COUNT_METRIC = 'kubeproxy_sync_proxy_rules_duration_seconds_count';
+/** The lab's rules are all IPv4: kube-proxy's IPv6 proxier syncing first proves nothing about them. */
+export const IPV4 = { ip_family: 'IPv4' } as const;
 
 /**
- * Waits until every kube-proxy completed a full sync after startup (its own metrics say so): only then do the
+ * Waits until every kube-proxy's IPv4 proxier completed a full sync after startup (its own metrics say so): only then do the
  * node's rules reflect the API's objects. Fails at once with the log tail if one exits.
  */
 export async function waitForSync(procs: readonly LabProcess[], timeoutMs = 60_000): Promise<Map<string, number>> {
@@ -96,7 +102,7 @@ export async function waitForSync(procs: readonly LabProcess[], timeoutMs = 60_0
       if (done.has(p.netns)) continue;
       if (!isRunning(p)) throw new Error(`${p.name} exited before its first sync; last lines of ${p.log}:\n${logTail(p.log)}`);
       const text = await kubeProxyMetrics(p.netns);
-      const count = text ? metricValue(text, SYNC_COUNT_METRIC) : null;
+      const count = text ? metricValue(text, SYNC_COUNT_METRIC, IPV4) : null;
       if (count !== null && count > 0) done.set(p.netns, count);
     }
     if (done.size === procs.length) return done;

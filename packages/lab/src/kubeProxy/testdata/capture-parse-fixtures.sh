@@ -1,60 +1,90 @@
 #!/usr/bin/env bash
-# Re-records packages/parse/testdata/kube-proxy from the golden files here (run as root from the repo root):
+# Re-records packages/parse/testdata/kube-proxy from REAL kube-proxy (run as root from the repo root):
 #   bash packages/lab/src/kubeProxy/testdata/capture-parse-fixtures.sh
-# Works only in throw-away namespaces named pbkp<pid>*, deleted on exit; never touches the root namespace.
+# It starts the flannel-vxlan lab twice through startLab (the lab's own prefix and teardown; never the root
+# namespace), once per kube-proxy mode, so the rules are what the pinned kube-proxy (scripts/k8s) programmed.
+# Probes from n1 and its pod client-0 give n1 real counters; n2 gets no probes. The rules are dumped while
+# kube-proxy still runs, as the agent would see them.
+#
+# Not re-recorded here: n1.kp-pre1.36.nft-ruleset.json (the pre-1.36 nftables layout that no writer in this
+# repository produces any more); see packages/parse/testdata/kube-proxy/README.md.
 set -euo pipefail
-here=packages/lab/src/kubeProxy/testdata
-out=packages/parse/testdata/kube-proxy
-ns=pbkp$$
-trap 'for n in $(ip netns list | awk "{print \$1}" | grep "^$ns" || true); do ip netns del "$n"; done' EXIT
+[ -f packages/lab/package.json ] || { echo "run from the repository root" >&2; exit 2; }
+out=$PWD/packages/parse/testdata/kube-proxy
+tmp=$(mktemp -d /tmp/pbkp-capture.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
 
-node_ns() { # name: a namespace with a veth "eth0" as 192.0.2.11/24 and a default route, like node n1
-  ip netns add "$1"
-  ip -n "$1" link set lo up
-  ip -n "$1" link add eth0 type veth peer name eth0p
-  ip -n "$1" addr add 192.0.2.11/24 dev eth0
-  ip -n "$1" link set eth0 up
-  ip -n "$1" link set eth0p up
-  ip -n "$1" route add default via 192.0.2.1 dev eth0 onlink
+# The capture runs the workspace sources (not a possibly stale dist) by mapping the package names to src.
+cat > "$tmp/tsconfig.json" <<JSON
+{ "extends": "$PWD/tsconfig.json", "compilerOptions": { "paths": { "@patchbay/*": ["$PWD/packages/*/src/index.ts"] } } }
+JSON
+
+cat > "$tmp/capture.mts" <<'TS'
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadScenario, parseScenario, withLab, type Lab, type ProbeTarget } from '@patchbay/lab';
+
+const out = process.argv[2]!;
+const write = (name: string, text: string) => {
+  writeFileSync(path.join(out, name), text);
+  console.info(`wrote ${name} (${text.length} bytes)`);
+};
+
+async function must(lab: Lab, netns: string, cmd: string, args: string[]): Promise<string> {
+  const r = await lab.exec(netns, cmd, args);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} in ${netns} failed (${r.code}): ${r.stderr.trim()}`);
+  return r.stdout;
 }
-traffic() { # bounded: one connect attempt of at most 1 s each
-  for t in "$@"; do ip netns exec "$ns$suffix" timeout 1 bash -c "echo > /dev/tcp/$t" 2>/dev/null || true; done
+
+const tcp = (ip: string, port: number): ProbeTarget => ({ ip, port, proto: 'tcp' });
+// From the pod (forwarded: nat PREROUTING, filter FORWARD) and from the node itself (nat/filter OUTPUT).
+const fromPod: [string, ProbeTarget][] = [
+  ['shop/web x3', tcp('10.96.0.10', 80)],
+  ['shop/web', tcp('10.96.0.10', 80)],
+  ['shop/web', tcp('10.96.0.10', 80)],
+  ['shop/web-sticky x2 (ClientIP affinity)', tcp('10.96.0.11', 80)],
+  ['shop/web-sticky', tcp('10.96.0.11', 80)],
+  ['shop/web-node-local (iTP=Local)', tcp('10.96.0.12', 80)],
+  ['shop/checkout (no endpoints)', tcp('10.96.0.30', 80)],
+  ['shop/web-lb LoadBalancer IP (allowed source)', tcp('192.0.2.224', 80)],
+  ['default/dns udp', { ip: '10.96.0.53', port: 53, proto: 'udp' }],
+  ['unallocated ClusterIP', tcp('10.96.99.99', 80)],
+];
+const fromNode: [string, ProbeTarget][] = [
+  ['default/kubernetes', tcp('10.96.0.1', 443)],
+  ['shop/api NodePort on n1', tcp('192.0.2.11', 30080)],
+  ['shop/api-ext externalIP', tcp('192.0.2.225', 80)],
+];
+
+async function traffic(lab: Lab): Promise<void> {
+  const plan: [string, string, ProbeTarget][] = [
+    ...fromPod.map(([what, t]): [string, string, ProbeTarget] => [lab.podNetns('shop', 'client-0'), what, t]),
+    ...fromNode.map(([what, t]): [string, string, ProbeTarget] => [lab.nodeNetns('n1'), what, t]),
+  ];
+  for (const [from, what, t] of plan) {
+    const r = await lab.probe(from, t, { timeoutMs: 1000 });
+    console.info(`  ${from} -> ${t.ip}:${t.port}/${t.proto} (${what}): ${r.outcome}${r.server ? ` from ${r.server}` : ''}`);
+  }
 }
 
-cp "$here/small-cluster.json" "$out/cluster.json"
-
-suffix=ipt1; node_ns "$ns$suffix"
-ip netns exec "$ns$suffix" iptables-restore < "$here/small-cluster.n1.iptables"
-traffic 10.96.120.15/80 10.96.120.15/80 10.96.120.15/80 10.96.44.201/443 10.96.0.1/443 10.96.150.40/8080
-ip netns exec "$ns$suffix" iptables-save -c > "$out/n1.iptables-save-c.txt"
-
-suffix=ipt2; ip netns add "$ns$suffix"
-ip netns exec "$ns$suffix" iptables-restore < "$here/small-cluster.n2.iptables"
-ip netns exec "$ns$suffix" iptables-save -c > "$out/n2.iptables-save-c.txt"
-
-nft_traffic=(10.96.120.15/80 10.96.120.15/80 10.96.120.15/80 10.96.44.201/443 10.96.0.1/443 10.96.150.40/8080 10.96.140.30/7070 10.96.140.30/7070 10.96.99.99/80)
-suffix=nft1; node_ns "$ns$suffix"
-ip netns exec "$ns$suffix" nft -f "$here/small-cluster.n1.nft"
-traffic "${nft_traffic[@]}"
-ip netns exec "$ns$suffix" nft -j list ruleset > "$out/n1.nft-ruleset.json"
-
-suffix=nft1c; node_ns "$ns$suffix"
-# The counters variant is not a golden file: render it with a throw-away ESM script inside the package.
-cat > "$here/_counters.tmp.mts" <<'TS'
-import { readFileSync } from 'node:fs';
-import { parseClusterList } from '@patchbay/schema';
-import { renderNftRules } from '../index.js';
-const { cluster } = parseClusterList('c', JSON.parse(readFileSync(new URL('./small-cluster.json', import.meta.url), 'utf8')));
-process.stdout.write(renderNftRules(cluster, { nodeName: 'n1', nodeIPs: ['192.0.2.11'], clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/16', counters: true }));
+const base = loadScenario('flannel-vxlan');
+for (const mode of ['iptables', 'nftables'] as const) {
+  const t0 = performance.now();
+  await withLab(parseScenario({ ...base, kubeProxy: mode }), {}, async (lab) => {
+    const nodes = lab.plan.nodes.map((n) => n.name).sort();
+    const synced = [...lab.kubeProxySyncs.keys()].sort();
+    if (synced.join() !== nodes.join()) throw new Error(`kube-proxy synced on ${synced.join(', ')} only (nodes: ${nodes.join(', ')})`);
+    console.info(`${mode}: lab ${lab.prefix} up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    if (mode === 'iptables') write('cluster.json', `${JSON.stringify(await lab.clusterList(), null, 1)}\n`);
+    await traffic(lab);
+    for (const node of ['n1', 'n2']) {
+      const netns = lab.nodeNetns(node);
+      if (mode === 'iptables') write(`${node}.iptables-save-c.txt`, await must(lab, netns, 'iptables-save', ['-c']));
+      else write(`${node}.nft-ruleset.json`, await must(lab, netns, 'nft', ['-j', 'list', 'ruleset']));
+    }
+  });
+}
 TS
-npx tsx "$here/_counters.tmp.mts" > "/tmp/$ns-counters.nft"
-rm -f "$here/_counters.tmp.mts"
-ip netns exec "$ns$suffix" nft -f "/tmp/$ns-counters.nft"
-rm -f "/tmp/$ns-counters.nft"
-traffic "${nft_traffic[@]}"
-ip netns exec "$ns$suffix" nft -j list ruleset > "$out/n1.nft-ruleset-counters.json"
 
-suffix=nft2; ip netns add "$ns$suffix"
-ip netns exec "$ns$suffix" nft -f "$here/small-cluster.n2.nft"
-ip netns exec "$ns$suffix" nft -j list ruleset > "$out/n2.nft-ruleset.json"
-echo "recorded into $out"
+npx tsx --tsconfig "$tmp/tsconfig.json" "$tmp/capture.mts" "$out"
+echo "recorded into $out; now: UPDATE_GOLDEN=1 npx vitest run --project unit packages/parse"
