@@ -161,7 +161,8 @@ export function kitCluster(nodes: KitNode[], pods: KitPod[], services: KitServic
         sysctls: {},
       });
     });
-    const iptables = opts.kubeProxy === false ? '' : renderIptablesRules(cluster, { nodeName: n.name, nodeIPs: [n.ip], clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/16' });
+    // nfacct: the rules kube-proxy 1.36 writes on a kernel with nfnetlink_acct, as every lab node has.
+    const iptables = opts.kubeProxy === false ? '' : renderIptablesRules(cluster, { nodeName: n.name, nodeIPs: [n.ip], clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/16', nfacct: true });
     const extra = opts.extraFilterForward?.[n.name] ?? [];
     // Extra rules go first in filter FORWARD (as `iptables -I FORWARD 1` would put them).
     const at = iptables.indexOf('\n-A FORWARD ');

@@ -26,7 +26,8 @@ export function iptablesTexts(cluster: ClusterObjects, nodeNames: string[], capt
   const render = (nodeName: string, p = ports) =>
     renderIptablesFromPorts(
       p,
-      { nodeName, nodeIPs: [], clusterCIDR: CLUSTER_CIDR, serviceCIDR: SERVICE_CIDR },
+      // nfacct: what kube-proxy 1.36 writes on a kernel with nfnetlink_acct, like the lab nodes' kernel.
+      { nodeName, nodeIPs: [], clusterCIDR: CLUSTER_CIDR, serviceCIDR: SERVICE_CIDR, nfacct: true },
       { saveCounters: true, savedAt: ctime(capturedAt), cache },
     );
   const out = new Map<string, string>();

@@ -39,10 +39,10 @@ async function must(lab: Lab, netns: string, cmd: string, args: string[]): Promi
 const tcp = (ip: string, port: number): ProbeTarget => ({ ip, port, proto: 'tcp' });
 // From the pod (forwarded: nat PREROUTING, filter FORWARD) and from the node itself (nat/filter OUTPUT).
 const fromPod: [string, ProbeTarget][] = [
-  ['shop/web x3', tcp('10.96.0.10', 80)],
   ['shop/web', tcp('10.96.0.10', 80)],
   ['shop/web', tcp('10.96.0.10', 80)],
-  ['shop/web-sticky x2 (ClientIP affinity)', tcp('10.96.0.11', 80)],
+  ['shop/web', tcp('10.96.0.10', 80)],
+  ['shop/web-sticky (ClientIP affinity)', tcp('10.96.0.11', 80)],
   ['shop/web-sticky', tcp('10.96.0.11', 80)],
   ['shop/web-node-local (iTP=Local)', tcp('10.96.0.12', 80)],
   ['shop/checkout (no endpoints)', tcp('10.96.0.30', 80)],
@@ -51,6 +51,7 @@ const fromPod: [string, ProbeTarget][] = [
   ['unallocated ClusterIP', tcp('10.96.99.99', 80)],
 ];
 const fromNode: [string, ProbeTarget][] = [
+  // DNATed to the API server, which sends no greeting the probe client would accept: the probe reports a timeout.
   ['default/kubernetes', tcp('10.96.0.1', 443)],
   ['shop/api NodePort on n1', tcp('192.0.2.11', 30080)],
   ['shop/api-ext externalIP', tcp('192.0.2.225', 80)],
@@ -63,7 +64,7 @@ async function traffic(lab: Lab): Promise<void> {
   ];
   for (const [from, what, t] of plan) {
     const r = await lab.probe(from, t, { timeoutMs: 1000 });
-    console.info(`  ${from} -> ${t.ip}:${t.port}/${t.proto} (${what}): ${r.outcome}${r.server ? ` from ${r.server}` : ''}`);
+    console.info(`  ${from} -> ${t.ip}:${t.port}/${t.proto} (${what}): ${r.outcome}${r.server ? ` from ${r.server}` : ` (${r.detail})`}`);
   }
 }
 
