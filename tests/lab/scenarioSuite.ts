@@ -2,7 +2,7 @@
 // affinity and rule counters, then bring it up once per applicable fault and check exactly the intended flows
 // changed. Every lab is torn down; afterAll checks none of this file's namespaces remain.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAULTS, assertLabCapable, loadScenario, withLab, type FaultName, type Lab } from '@patchbay/lab';
+import { FAULTS, assertLabCapable, loadScenario, startLab, withLab, type FaultName, type Lab } from '@patchbay/lab';
 import { expectMatrix, expected, leftovers, runMatrix } from './flows.js';
 
 export function scenarioSuite(name: string): void {
@@ -24,25 +24,20 @@ export function scenarioSuite(name: string): void {
   });
 
   describe(`scenario ${name}`, () => {
-    it('delivers, refuses and drops each flow as the scenario intends', async () => {
-      await run([], async (lab) => expectMatrix(await runMatrix(lab), expected()));
-    });
-
-    it('load-balances the web ClusterIP over both endpoints, keeps web-sticky on one (ClientIP affinity)', async () => {
-      await run([], async (lab) => {
-        const from = lab.podNetns('shop', 'client-0');
-        const seen = new Set<string | null>();
-        for (let i = 0; i < 12; i++) seen.add((await lab.probe(from, { ip: '10.96.0.10', port: 80, proto: 'tcp' })).server);
-        expect([...seen].sort()).toEqual(['web-0', 'web-1']);
-        const sticky = new Set<string | null>();
-        for (let i = 0; i < 6; i++) sticky.add((await lab.probe(from, { ip: '10.96.0.11', port: 80, proto: 'tcp' })).server);
-        expect(sticky.size).toBe(1);
-        expect(['web-0', 'web-1']).toContain([...sticky][0]);
-      });
+    // The three fault-free checks share one lab (each lab now brings up a control plane and kube-proxy): the
+    // reject counter is read first, while nothing else has touched it.
+    let shared: Lab | null = null;
+    const baseline = async <T>(fn: (lab: Lab) => Promise<T>): Promise<T> => {
+      shared ??= await startLab(scenario);
+      prefixes.add(shared.prefix);
+      return fn(shared);
+    };
+    afterAll(async () => {
+      await shared?.teardown();
     });
 
     it("counts a real packet on kube-proxy's no-endpoints reject rule", async () => {
-      await run([], async (lab) => {
+      await baseline(async (lab) => {
         const isReject = (c: { rule: string; chain: string; source: string }) =>
           scenario.kubeProxy === 'nftables' ? c.source === 'nft' && c.chain === 'reject-chain' : c.rule.includes('shop/checkout:http has no endpoints');
         const before = (await lab.counters('n1')).filter(isReject);
@@ -55,6 +50,23 @@ export function scenarioSuite(name: string): void {
         // The other nodes saw nothing of it.
         const n2 = (await lab.counters('n2')).filter(isReject);
         expect(n2.reduce((s, c) => s + c.packets, 0)).toBe(0);
+      });
+    });
+
+    it('delivers, refuses and drops each flow as the scenario intends', async () => {
+      await baseline(async (lab) => expectMatrix(await runMatrix(lab), expected()));
+    });
+
+    it('load-balances the web ClusterIP over both endpoints, keeps web-sticky on one (ClientIP affinity)', async () => {
+      await baseline(async (lab) => {
+        const from = lab.podNetns('shop', 'client-0');
+        const seen = new Set<string | null>();
+        for (let i = 0; i < 12; i++) seen.add((await lab.probe(from, { ip: '10.96.0.10', port: 80, proto: 'tcp' })).server);
+        expect([...seen].sort()).toEqual(['web-0', 'web-1']);
+        const sticky = new Set<string | null>();
+        for (let i = 0; i < 6; i++) sticky.add((await lab.probe(from, { ip: '10.96.0.11', port: 80, proto: 'tcp' })).server);
+        expect(sticky.size).toBe(1);
+        expect(['web-0', 'web-1']).toContain([...sticky][0]);
       });
     });
 

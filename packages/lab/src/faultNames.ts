@@ -46,7 +46,7 @@ export const FAULTS: Record<FaultName, FaultInfo> = {
   'stale-service-rule': {
     name: 'stale-service-rule',
     cni: ALL,
-    plants: "the cart pod is deleted (no namespace, not in cluster.json, not in its EndpointSlice) but kube-proxy's rules still send the cart service to its old IP",
+    plants: "kube-proxy is stopped on every node after its first sync, then the cart pod is deleted through the API (no namespace, not in cluster.json, gone from its EndpointSlice); kube-proxy's last rules still send the cart service to its old IP",
     effect: "the cart service times out instead of being refused (no endpoints); everything else is unchanged",
   },
   'mtu-mismatch': {

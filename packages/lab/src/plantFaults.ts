@@ -2,8 +2,8 @@ import { must, mustIn } from './exec.js';
 import type { FaultName } from './faultNames.js';
 import type { LabPlan } from './plan.js';
 
-// Plants faults into a built lab. stale-service-rule is not here: it is decided at plan time (the pod is never
-// created and kube-proxy's rules are rendered from the cluster as it was before the pod went away).
+// Plants faults into a built lab. stale-service-rule is not here: startLab makes it through the API (kube-proxy
+// is stopped on every node after its first sync, then the cart pod is deleted; its namespace is never built).
 
 export async function plantFault(plan: LabPlan, fault: FaultName): Promise<void> {
   const { fromNode, toNode, dbPod } = plan.targets;
