@@ -60,6 +60,7 @@ function target(lab: Lab, e: Endpoint, port: number | undefined): { ip: string; 
       if (!svc) throw new Error(`lab ${lab.prefix} has no service ${e.namespace}/${e.name}`);
       const sp = svc.ports.find((p) => p.port === e.port || p.name === e.port);
       if (!sp) throw new Error(`service ${e.namespace}/${e.name} has no port ${e.port}`);
+      if (svc.clusterIP === 'None') throw new Error(`service ${e.namespace}/${e.name} is headless (no cluster IP); probe one of its pods`);
       return { ip: svc.clusterIP, port: sp.port };
     }
   }
