@@ -124,8 +124,8 @@ const N1_N2_TCP_ICMP_BROKEN: Record<string, Expect> = {
   'pod-clusterIP web': deliveredOrTimeout('web-0'),
   'pod-own service (hairpin)': deliveredOrTimeout('web-0'),
   'pod-LB IP, allowed source': deliveredOrTimeout('web-0'),
-  'pod-externalIP': timeout,
-  // The NodePort's client is masqueraded to n1's own address, which n2 reaches directly: unchanged.
+  // The NodePort's client, and a pod calling an externalIP (kube-proxy masquerades traffic to external
+  // destinations), are masqueraded to n1's own address, which n2 reaches directly: unchanged.
 };
 
 /**
