@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseClusterList } from '@patchbay/schema';
 import { parseIptablesCounters, parseNftCounters } from './counters.js';
 import { planLab } from './plan.js';
 import { parseScenario } from './scenario.js';
