@@ -65,6 +65,7 @@ describe('planLab', () => {
       'default/dns-0 10.244.2.4 n2',
       'shop/db-0 10.244.3.2 n3',
       'shop/cart-0 10.244.3.3 n3',
+      'shop/orders-0 10.244.3.4 n3',
     ]);
     expect(plan.nodes.map((n) => [n.netns, n.gateway, n.vtepMac])).toEqual([
       ['pbabcd-n1', '10.244.1.1', '02:fb:c0:00:02:0b'],
