@@ -36,14 +36,23 @@ export function scenarioSuite(name: string): void {
       await shared?.teardown();
     });
 
-    it("counts a real packet on kube-proxy's no-endpoints reject rule", async () => {
+    // Real kube-proxy puts counters on its iptables rules (iptables always counts) but writes none in its nft
+    // table: in nftables mode the check is that its own map sends checkout to its reject chain.
+    it(scenario.kubeProxy === 'nftables' ? "sends a service without endpoints to kube-proxy's reject chain, and refuses" : "counts a real packet on kube-proxy's no-endpoints reject rule", async () => {
       await baseline(async (lab) => {
-        const isReject = (c: { rule: string; chain: string; source: string }) =>
-          scenario.kubeProxy === 'nftables' ? c.source === 'nft' && c.chain === 'reject-chain' : c.rule.includes('shop/checkout:http has no endpoints');
+        const client = lab.podNetns('shop', 'client-0');
+        if (scenario.kubeProxy === 'nftables') {
+          const r = await lab.exec(lab.nodeNetns('n1'), 'nft', ['list', 'map', 'ip', 'kube-proxy', 'no-endpoint-services']);
+          expect(r.code, r.stderr).toBe(0);
+          expect(r.stdout).toMatch(/10\.96\.0\.30 \. tcp \. 80 : goto reject-chain/);
+          expect((await lab.probe(client, { ip: '10.96.0.30', port: 80, proto: 'tcp' })).outcome).toBe('refused');
+          return;
+        }
+        const isReject = (c: { rule: string; chain: string; source: string }) => c.rule.includes('shop/checkout:http has no endpoints');
         const before = (await lab.counters('n1')).filter(isReject);
         expect(before.length, 'the reject rule exists').toBeGreaterThan(0);
         expect(before.reduce((s, c) => s + c.packets, 0)).toBe(0);
-        const r = await lab.probe(lab.podNetns('shop', 'client-0'), { ip: '10.96.0.30', port: 80, proto: 'tcp' });
+        const r = await lab.probe(client, { ip: '10.96.0.30', port: 80, proto: 'tcp' });
         expect(r.outcome).toBe('refused');
         const after = (await lab.counters('n1')).filter(isReject);
         expect(after.reduce((s, c) => s + c.packets, 0)).toBeGreaterThanOrEqual(1);
