@@ -113,7 +113,8 @@ describe('lab safety', () => {
 
   it('a bring-up that fails half-way (a pod server cannot bind) removes everything it made', async () => {
     const base = loadScenario('host-gw');
-    const broken = { ...base, pods: base.pods.map((p) => (p.name === 'cart-0' ? { ...p, ports: [...p.ports, ...p.ports] } : p)) };
+    // The same port twice under two names: the API accepts the pod, its server cannot bind the second socket.
+    const broken = { ...base, pods: base.pods.map((p) => (p.name === 'cart-0' ? { ...p, ports: [...p.ports, ...p.ports.map((x) => ({ ...x, name: `${x.name ?? 'p'}-again` }))] } : p)) };
     const prefix = 'pbd0d0e5';
     prefixes.add(prefix);
     await expect(startLab(broken, { prefix })).rejects.toThrow(/pod server shop\/cart-0 exited \(1\) before it was ready: podServer cart-0: listen EADDRINUSE/);
@@ -151,10 +152,17 @@ ${how === 'crash' ? "setTimeout(() => { throw new Error('crash'); }, 200);" : 's
         child.on('exit', (code) => reject(new Error(`child exited ${code} before the lab was up`)));
       });
       prefixes.add(prefix);
-      expect(leftovers([prefix]).filter((n) => !n.startsWith('/')).length).toBe(12);
-      expect(leftovers([prefix])).toContain(`/run/patchbay-lab/${prefix}.json`);
-      if (how !== 'crash') child.kill(how);
-      await new Promise((r) => child.on('exit', r));
+      const exited = new Promise((r) => child.on('exit', r));
+      try {
+        // The switch, the control plane, 3 nodes and 9 pods.
+        expect(leftovers([prefix]).filter((n) => !n.startsWith('/')).length).toBe(14);
+        expect(leftovers([prefix])).toContain(`/run/patchbay-lab/${prefix}.json`);
+      } finally {
+        // Even when a check above fails, the owner goes (its handler tears the lab down): a failed test must
+        // not leave a lab behind.
+        if (how !== 'crash') child.kill(how);
+      }
+      await exited;
       expect(leftovers([prefix])).toEqual([]);
       expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(`${prefix}-p-`);
     });
@@ -168,7 +176,8 @@ ${how === 'crash' ? "setTimeout(() => { throw new Error('crash'); }, 200);" : 's
       const up = await run('up', 'nftables', '--prefix', prefix, '--fault', 'stale-service-rule');
       expect(up.stdout).toContain(`lab ${prefix} (nftables, faults: stale-service-rule) up in`);
       expect(up.stdout).toContain(`${prefix}-p-shop-client-0`);
-      expect(leftovers([prefix]).filter((n) => !n.startsWith('/')).length).toBe(11);
+      // The switch, the control plane, 3 nodes and 8 pods (the fault deleted cart-0).
+      expect(leftovers([prefix]).filter((n) => !n.startsWith('/')).length).toBe(13);
       const p = await run('probe', prefix, '--from', 'pod/shop/client-0', '--to', 'svc/shop/web:http');
       expect(JSON.parse(p.stdout)).toMatchObject({ outcome: 'delivered' });
       const stale = await run('probe', prefix, '--from', 'node/n1', '--to', 'svc/shop/cart:80');

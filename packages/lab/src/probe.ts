@@ -52,7 +52,9 @@ export async function probe(netns: string, target: ProbeTarget, opts: ProbeOptio
   if (t.port === undefined) throw new Error(`a ${t.proto} probe needs a port`);
   const args = ['netns', 'exec', netns, process.execPath, PROBE_CLIENT, '--ip', t.ip, '--port', String(t.port), '--proto', t.proto, '--timeout', String(timeoutMs)];
   if (size) args.push('--size', String(size));
-  const r = await run('ip', args, { timeoutMs: timeoutMs + 5000 });
+  // The probe's own timeout bounds the network wait; this outer bound only catches a hung client, and must not
+  // fire on a loaded machine where starting a Node process takes seconds.
+  const r = await run('ip', args, { timeoutMs: timeoutMs + 20_000 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return ProbeOutput.parse(JSON.parse(line));
