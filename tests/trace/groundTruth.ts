@@ -295,7 +295,7 @@ export async function groundTruth(scenarioName: string, faults: string[], log: (
     let timedOut = 0;
     const order = flows.map((f, i) => ({ i, multi: traces.get(f)!.paths.length > 1 })).sort((a, b) => Number(b.multi) - Number(a.multi));
     const real: ProbeResult[][] = new Array(flows.length);
-    await inParallel(order, 12, async ({ i }) => {
+    await inParallel(order, 8, async ({ i }) => {
       const f = flows[i]!;
       const t = traces.get(f)!;
       const predicted = new Set(t.paths.filter((p) => p.verdict === 'delivered').map((p) => p.endpoint?.pod?.split('/')[1] ?? ''));
