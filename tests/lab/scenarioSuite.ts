@@ -44,7 +44,7 @@ export function scenarioSuite(name: string): void {
         if (scenario.kubeProxy === 'nftables') {
           const r = await lab.exec(lab.nodeNetns('n1'), 'nft', ['list', 'map', 'ip', 'kube-proxy', 'no-endpoint-services']);
           expect(r.code, r.stderr).toBe(0);
-          expect(r.stdout).toMatch(/10\.96\.0\.30 \. tcp \. 80 : goto reject-chain/);
+          expect(r.stdout).toMatch(/10\.96\.0\.30 \. tcp \. 80 comment "shop\/checkout:http" : goto reject-chain/);
           expect((await lab.probe(client, { ip: '10.96.0.30', port: 80, proto: 'tcp' })).outcome).toBe('refused');
           return;
         }
