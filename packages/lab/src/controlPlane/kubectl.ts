@@ -13,7 +13,12 @@ export interface Kubectl {
   create(objects: readonly object[]): Promise<void>;
   /** `kubectl apply --server-side -f -` (field manager patchbay-lab): creates or updates. */
   apply(objects: readonly object[]): Promise<void>;
-  /** Merge-patches a pod's status subresource (there is no kubelet to do it). */
+  /**
+   * Merge-patches an object's status subresource, as the component that owns it would (a kubelet for nodes and
+   * pods, a load-balancer controller for services); `namespace` null for cluster-scoped kinds.
+   */
+  patchStatus(resource: 'node' | 'pod' | 'service', namespace: string | null, name: string, status: object): Promise<void>;
+  /** patchStatus for a pod (there is no kubelet to do it). */
   patchPodStatus(namespace: string, name: string, status: object): Promise<void>;
   /** `kubectl get ... -o json`, parsed. */
   getJson(args: string[]): Promise<unknown>;
@@ -34,9 +39,10 @@ export function makeKubectl(o: { netns: string; binDir: string; kubeconfig: stri
     async apply(objects) {
       await k.must(['apply', '--server-side', '--field-manager=patchbay-lab', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
     },
-    async patchPodStatus(namespace, name, status) {
-      await k.must(['patch', 'pod', name, '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+    async patchStatus(resource, namespace, name, status) {
+      await k.must(['patch', resource, name, ...(namespace ? ['-n', namespace] : []), '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
     },
+    patchPodStatus: (namespace, name, status) => k.patchStatus('pod', namespace, name, status),
     async getJson(args) {
       const out = await k.must(['get', ...args, '-o', 'json']);
       try {

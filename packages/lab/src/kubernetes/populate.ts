@@ -53,22 +53,18 @@ export async function populateApi(plan: LabPlan, kubectl: Kubectl, opts: { timeo
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const o = apiObjects(plan);
   await kubectl.create([...o.namespaces, ...o.nodes]);
-  await inParallel([...o.nodeStatus], 4, async ([name, status]) => {
-    await kubectl.must(['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
-  });
+  await inParallel([...o.nodeStatus], 4, ([name, status]) => kubectl.patchStatus('node', null, name, status));
   for (const ns of plan.scenario.namespaces) {
     await until(`ServiceAccount ${ns}/default (made by the serviceaccount controller)`, timeoutMs, async () => (await kubectl.run(['get', 'serviceaccount', 'default', '-n', ns])).code === 0);
   }
   const rest = [...o.pods, ...o.services, ...o.endpointSlices, ...o.networkPolicies];
   if (rest.length > 0) await kubectl.create(rest);
-  await inParallel([...o.podStatus], 4, async ([key, status]) => {
+  const namespaced = (resource: 'pod' | 'service') => ([key, status]: [string, object]) => {
     const [ns, name] = key.split('/') as [string, string];
-    await kubectl.patchPodStatus(ns, name, status);
-  });
-  await inParallel([...o.serviceStatus], 4, async ([key, status]) => {
-    const [ns, name] = key.split('/') as [string, string];
-    await kubectl.must(['patch', 'service', name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
-  });
+    return kubectl.patchStatus(resource, ns, name, status);
+  };
+  await inParallel([...o.podStatus], 4, namespaced('pod'));
+  await inParallel([...o.serviceStatus], 4, namespaced('service'));
   // Terminating pods: deleted now; the finalizer keeps them (and their servers) while the controller marks
   // their endpoints serving and terminating, not ready.
   for (const key of o.terminating) {
